@@ -1,0 +1,14 @@
+"""skconvexnn: two-layer ReLU networks trained to the global optimum, as scikit-learn estimators."""
+
+__version__ = "0.1.0.dev0"
+
+from .estimators import GatedReLUClassifier, GatedReLURegressor
+from .functional import GatedReLUSolution, solve_gated_relu
+
+__all__ = [
+    "GatedReLUClassifier",
+    "GatedReLURegressor",
+    "GatedReLUSolution",
+    "solve_gated_relu",
+    "__version__",
+]

@@ -1,0 +1,216 @@
+"""Functional core: solve one gated ReLU program with explicit gates.
+
+For benchmarks and research: the caller chooses the rows ``X`` (with an intercept
+column if wanted), the targets, the gates and ``alpha``, and gets back the weights, the
+objective and its certificate. The estimators in :mod:`skconvexnn.estimators` are a
+thin layer over :func:`solve_gated_relu`.
+"""
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from sklearn.utils import check_array
+from threadpoolctl import threadpool_limits
+
+from .backends import check_backend, get_backend
+from .formulations import GatedReLUDesign, as_solver_matrix
+from .losses import make_loss
+from .patterns import activation_patterns
+from .penalties import GroupL2
+from .solvers import solve_group_lasso
+
+
+@dataclass
+class GatedReLUSolution:
+    """Solution of a gated ReLU program and its certificate.
+
+    Attributes
+    ----------
+    weights : ndarray of shape (n_features, n_patterns, n_outputs)
+        ``weights[:, j, k]`` is the block ``U_j`` of pattern ``j`` for output ``k``.
+    gate_indices : ndarray of shape (n_patterns,)
+        Column of the input ``gates`` that produced each distinct, non-zero pattern.
+    patterns : ndarray of shape (n_samples, n_patterns), uint8
+        The activation patterns ``D_j`` (rows with zero sample weight left out).
+    objective : float
+        Primal objective ``L(F) + alpha * sum ||U_jk||``.
+    dual_objective : float
+        Best dual objective found; ``objective - dual_objective >= 0`` bounds the
+        distance to the optimal value.
+    duality_gap : float
+        Relative duality gap ``(objective - dual_objective) / objective``.
+    n_iter : int
+        FISTA iterations.
+    converged : bool
+        Whether ``duality_gap <= tol`` was reached within ``max_iter``.
+    stalled : bool
+        Whether a float32 solve stopped because rounding kept the gap from shrinking.
+    objective_curve : ndarray
+        Objective after every iteration.
+    output : ndarray of shape (n_samples, n_outputs)
+        Model output ``sum_j D_j X U_j`` on the training rows with positive weight.
+    """
+
+    weights: np.ndarray
+    gate_indices: np.ndarray
+    patterns: np.ndarray
+    objective: float
+    dual_objective: float
+    duality_gap: float
+    n_iter: int
+    converged: bool
+    stalled: bool
+    objective_curve: np.ndarray
+    output: np.ndarray
+
+    @property
+    def n_active(self):
+        """Number of non-zero (pattern, output) blocks: the hidden units of the network."""
+        norms = np.einsum("rjk,rjk->jk", self.weights, self.weights, dtype=np.float64)
+        return int((norms > 0).sum())
+
+
+def _max_abs(A):
+    data = A.data if sparse.issparse(A) else A
+    return float(np.max(np.abs(data))) if data.size else 0.0
+
+
+def _check_magnitudes(X, Y, loss):
+    """Refuse data whose squares overflow float64: no least-squares solve survives it."""
+    n_samples, n_features = X.shape
+    if not np.isfinite(n_samples * n_features * np.float64(_max_abs(X)) ** 2):
+        raise ValueError(
+            f"X has entries as large as {_max_abs(X):.3g}: their squares overflow float64. "
+            "Rescale the features (e.g. with StandardScaler).")
+    if loss == "squared_error" and not np.isfinite(n_samples * np.float64(_max_abs(Y)) ** 2):
+        raise ValueError(
+            f"y has values as large as {_max_abs(Y):.3g}: their squares overflow float64. "
+            "Rescale the targets.")
+
+
+def n_jobs_to_threads(n_jobs):
+    """Thread count for ``n_jobs`` (None: leave the libraries' own setting)."""
+    if n_jobs is None:
+        return None
+    if n_jobs < 0:
+        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+    if n_jobs == 0:
+        raise ValueError("n_jobs == 0 has no meaning; use None, -1 or a positive count.")
+    return int(n_jobs)
+
+
+def solve_gated_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=None,
+                     strict_patterns=False, coef_init=None, tol=1e-6, max_iter=10000,
+                     solver="auto", backend="auto", n_jobs=None, verbose=0, callback=None):
+    r"""Solve the gated ReLU program for given gates.
+
+    .. math::
+
+        \min_U \; L\Big(\sum_j D_j X U_j,\; Y\Big) + \alpha \sum_{j,k} \|U_{jk}\|_2,
+        \qquad D_j = \mathrm{diag}(1[X g_j \ge 0]).
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Rows as the solver sees them: append a column of ones for an intercept.
+        float32 stays float32; anything else becomes float64.
+    Y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        Targets: real values for ``squared_error``; +-1 (one column) or one-hot
+        (several columns) for ``log_loss``.
+    gates : ndarray of shape (n_features, n_gates)
+        Gate vectors; duplicate and all-zero patterns are dropped.
+    alpha : float
+        Regularization strength, ``> 0``.
+    loss : {"squared_error", "log_loss"}, default="squared_error"
+        ``squared_error`` is ``||F - Y||^2 / (2 n c)`` (scnn's scaling); ``log_loss`` is
+        the logistic (one output) or softmax cross-entropy (several) loss, averaged.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Non-negative weights; the loss is their weighted average.
+    strict_patterns : bool, default=False
+        Use ``1[X g > 0]`` (scnn's convention) instead of ``1[X g >= 0]``.
+    coef_init : ndarray of shape (n_features, n_gates, n_outputs), default=None
+        Warm start, in the layout of ``gates``.
+    tol : float, default=1e-6
+        Target relative duality gap.
+    max_iter : int, default=10000
+        FISTA iteration budget.
+    solver : {"auto", "working_set", "fista"}, default="auto"
+        ``working_set`` (the default) runs FISTA on a growing set of groups chosen from
+        the full gradient; ``fista`` runs it on all groups.
+    backend : {"auto", "numba", "numpy"}, default="auto"
+    n_jobs : int, default=None
+        Threads for BLAS; None leaves the current setting.
+    verbose : int, default=0
+    callback : callable, default=None
+        ``callback(objective)`` after every FISTA iteration.
+
+    Returns
+    -------
+    GatedReLUSolution
+    """
+    check_backend(backend)
+    if not (np.isfinite(alpha) and alpha > 0):
+        raise ValueError(f"alpha must be a positive finite number; got {alpha!r}.")
+    X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
+                    input_name="X")
+    Y = check_array(Y, ensure_2d=False, dtype=X.dtype, input_name="Y")
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
+        raise ValueError(f"Y must have shape ({X.shape[0]},) or ({X.shape[0]}, n_outputs); "
+                         f"got {Y.shape}.")
+    gates = check_array(gates, dtype=np.float64, input_name="gates")
+    if gates.shape[0] != X.shape[1]:
+        raise ValueError(f"gates must have shape ({X.shape[1]}, n_gates) to match X; "
+                         f"got {gates.shape}.")
+    if sample_weight is None:
+        sample_weight = np.ones(X.shape[0])
+    sample_weight = check_array(sample_weight, ensure_2d=False, dtype=np.float64,
+                                input_name="sample_weight")
+    if sample_weight.shape != (X.shape[0],) or np.any(sample_weight < 0) or not (
+            sample_weight.sum() > 0):
+        raise ValueError("sample_weight must be non-negative, of shape (n_samples,), "
+                         "and not all zero.")
+    _check_magnitudes(X, Y, loss)
+    n_outputs = Y.shape[1]
+    if coef_init is not None:
+        coef_init = np.asarray(coef_init)
+        if coef_init.shape != (X.shape[1], gates.shape[1], n_outputs):
+            raise ValueError(f"coef_init must have shape {(X.shape[1], gates.shape[1], n_outputs)}; "
+                             f"got {coef_init.shape}.")
+
+    # Rows with zero weight do not enter the program, not even through the patterns.
+    counted = sample_weight > 0
+    if not counted.all():
+        X, Y, sample_weight = X[counted], Y[counted], sample_weight[counted]
+    loss_obj = make_loss(loss, Y, sample_weight)
+    kernels = get_backend(backend, X)
+    X = as_solver_matrix(X)
+
+    with threadpool_limits(limits=n_jobs_to_threads(n_jobs)):
+        mask, keep = activation_patterns(X, gates, strict=strict_patterns)
+        design = GatedReLUDesign(X, mask, n_outputs, kernels)
+        n_patterns = len(keep)
+        if coef_init is None:
+            U0 = np.zeros((X.shape[1], n_patterns * n_outputs), dtype=X.dtype)
+        else:
+            U0 = coef_init[:, keep, :].reshape(X.shape[1], n_patterns * n_outputs)
+        result = solve_group_lasso(design, loss_obj, GroupL2(alpha, kernels), U0, tol=tol,
+                                   max_iter=max_iter, solver=solver, verbose=verbose,
+                                   callback=callback)
+
+    return GatedReLUSolution(
+        weights=result.U.reshape(X.shape[1], n_patterns, n_outputs),
+        gate_indices=keep,
+        patterns=mask,
+        objective=result.primal,
+        dual_objective=result.dual,
+        duality_gap=result.relative_gap,
+        n_iter=result.n_iter,
+        converged=result.converged,
+        stalled=result.stalled,
+        objective_curve=np.asarray(result.objectives, dtype=np.float64),
+        output=result.F,
+    )
