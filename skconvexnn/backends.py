@@ -16,14 +16,16 @@ import numpy as np
 BACKENDS = ("auto", "numpy", "numba", "cupy")
 
 
-def _numpy_masked_forward(Z, mask, col_pattern, col_output, F):
-    selector = np.zeros((Z.shape[1], F.shape[1]), dtype=Z.dtype)
-    selector[np.arange(Z.shape[1]), col_output] = 1
-    F[...] = (Z * mask[:, col_pattern]) @ selector
+def _numpy_masked_rowsum(Z, M, starts, F):
+    for k in range(F.shape[1]):
+        block = slice(starts[k], starts[k + 1])
+        F[:, k] = np.einsum("ij,ij->i", Z[:, block], M[:, block])
 
 
-def _numpy_masked_adjoint_operand(R, mask, col_pattern, col_output, B):
-    np.multiply(mask[:, col_pattern], R[:, col_output], out=B)
+def _numpy_masked_broadcast(R, M, starts, B):
+    for k in range(R.shape[1]):
+        block = slice(starts[k], starts[k + 1])
+        np.multiply(M[:, block], R[:, k:k + 1], out=B[:, block])
 
 
 def _numpy_group_norms(U):
@@ -40,8 +42,8 @@ def _numpy_group_soft_threshold(V, threshold, out):
 
 NUMPY = SimpleNamespace(
     name="numpy",
-    masked_forward=_numpy_masked_forward,
-    masked_adjoint_operand=_numpy_masked_adjoint_operand,
+    masked_rowsum=_numpy_masked_rowsum,
+    masked_broadcast=_numpy_masked_broadcast,
     group_norms=_numpy_group_norms,
     group_soft_threshold=_numpy_group_soft_threshold,
 )
@@ -52,8 +54,8 @@ def _numba_kernels():
 
     return SimpleNamespace(
         name="numba",
-        masked_forward=masked_ops.masked_forward,
-        masked_adjoint_operand=masked_ops.masked_adjoint_operand,
+        masked_rowsum=masked_ops.masked_rowsum,
+        masked_broadcast=masked_ops.masked_broadcast,
         group_norms=masked_ops.group_norms,
         group_soft_threshold=masked_ops.group_soft_threshold,
     )

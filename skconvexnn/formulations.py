@@ -2,20 +2,21 @@
 
 Gated ReLU (Mishkin, Sahiner & Pilanci 2022) is a group lasso on the expanded design
 ``A = [D_1 X, ..., D_P X]``, one group per (pattern, output) pair. The weights are held
-as ``U`` of shape ``(d, P * c)``: column ``g = j * c + k`` is the weight vector of
-pattern ``j`` for output ``k``. Solvers work on a subset of the columns (a working
-set), so every product takes the list of columns in play.
+as ``U`` of shape ``(d, c * P)``: column ``g = k * P + j`` is the weight vector of
+pattern ``j`` for output ``k`` (output-major, so a sorted list of groups keeps each
+output's columns together). Solvers work on a subset of the columns (a working set)
+through :meth:`GatedReLUDesign.restrict`.
 """
 
 import numpy as np
 from scipy import sparse
 
-#: Upper bound on the entries of one ``block x m`` temporary in :meth:`adjoint`.
+#: Upper bound on the entries of one ``block x P`` temporary in :meth:`full_adjoint`.
 ADJOINT_BLOCK_ENTRIES = 1 << 22
 
 
 class GatedReLUDesign:
-    """The operator ``U -> F``, ``F[:, k] = sum_j D_j X U[:, j * c + k]``, and its adjoint.
+    """The gated design ``A``: ``F[:, k] = sum_j D_j X U[:, k * P + j]``.
 
     Parameters
     ----------
@@ -43,74 +44,94 @@ class GatedReLUDesign:
         """The same operator on a copy of ``X`` in ``dtype`` (float32 -> float64 polish)."""
         return GatedReLUDesign(self.X.astype(dtype), self.mask, self.n_outputs, self.kernels)
 
-    def columns(self, groups):
-        """Pattern and output index of each group in ``groups``."""
-        groups = np.asarray(groups, dtype=np.int64)
-        return groups // self.n_outputs, groups % self.n_outputs
+    def restrict(self, groups):
+        """The operator on the columns ``groups`` (sorted increasingly)."""
+        return RestrictedGatedDesign(self, groups)
 
-    def forward(self, U, groups, dtype=None):
-        """Model output ``F`` (n, c) of the weights ``U`` (d, len(groups)).
+    def full_adjoint(self, R, dtype=None):
+        """``A^T R`` for every group, shape (d, c * P), in ``dtype`` (default: the data's).
 
-        ``dtype`` (default: the data's) is the precision of the products; the
-        certificate of a float32 fit asks for float64.
+        Rows are processed in blocks so that no ``n x P`` temporary exists whole; a
+        float32 fit asks for float64 here to compute its certificate.
         """
         dtype = self.dtype if dtype is None else dtype
-        col_pattern, col_output = self.columns(groups)
-        F = np.empty((self.n_samples, self.n_outputs), dtype=dtype)
-        if len(col_pattern) == 0:
-            F[...] = 0
-            return F
-        Z = np.ascontiguousarray(self.X @ np.asarray(U, dtype=dtype), dtype=dtype)
-        self.kernels.masked_forward(Z, self.mask, col_pattern, col_output, F)
-        return F
-
-    def adjoint(self, R, groups, dtype=None):
-        """``G[:, w] = X^T D_j R[:, k]`` for every group ``w`` in ``groups``; shape (d, m).
-
-        Rows are processed in blocks so the ``n x m`` operand never exists whole when
-        ``m`` is large (the full-gradient check of the working-set solver). ``dtype`` as
-        in :meth:`forward`.
-        """
-        dtype = self.dtype if dtype is None else dtype
-        col_pattern, col_output = self.columns(groups)
-        m = len(col_pattern)
-        G = np.zeros((self.n_features, m), dtype=dtype)
-        if m == 0:
+        P = self.n_patterns
+        G = np.zeros((self.n_features, self.n_groups), dtype=dtype)
+        if P == 0:
             return G
         R = np.ascontiguousarray(R, dtype=dtype)
-        block = max(1, ADJOINT_BLOCK_ENTRIES // m)
-        if block >= self.n_samples:
-            B = np.empty((self.n_samples, m), dtype=dtype)
-            self.kernels.masked_adjoint_operand(R, self.mask, col_pattern, col_output, B)
-            return np.asarray(self.X.T @ B, dtype=dtype)
-        B = np.empty((block, m), dtype=dtype)
+        block = max(1, ADJOINT_BLOCK_ENTRIES // P)
+        B = np.empty((min(block, self.n_samples), P), dtype=dtype)
+        one_block = np.array([0, P], dtype=np.int64)
         for start in range(0, self.n_samples, block):
             stop = min(start + block, self.n_samples)
-            Bb = B[: stop - start]
-            self.kernels.masked_adjoint_operand(
-                R[start:stop], self.mask[start:stop], col_pattern, col_output, Bb
-            )
-            G += self.X[start:stop].T @ Bb
+            Xt = self.X[start:stop].T
+            for k in range(self.n_outputs):
+                Bb = B[: stop - start]
+                self.kernels.masked_broadcast(R[start:stop, k:k + 1], self.mask[start:stop],
+                                              one_block, Bb)
+                G[:, k * P:(k + 1) * P] += Xt @ Bb
         return G
 
-    def squared_norm_estimate(self, groups, weights, n_iter=15, random_state=0):
-        """Estimate ``||A_W||^2`` in the ``weights``-weighted norm by power iteration.
 
-        Returns ``lambda_max(A_W^T diag(weights) A_W)`` for the columns in ``groups``,
-        inflated by 5% to stay an upper bound despite the few iterations.
-        """
+class RestrictedGatedDesign:
+    """The gated design on a sorted set of columns, with their patterns gathered.
+
+    ``forward`` and ``adjoint`` cost one dense product each (``n x d x m``) plus one
+    pass over the gathered ``n x m`` mask.
+    """
+
+    def __init__(self, design, groups):
+        groups = np.asarray(groups, dtype=np.int64)
+        P = design.n_patterns
+        self.design = design
+        self.groups = groups
+        self.X = design.X
+        self.kernels = design.kernels
+        self.dtype = design.dtype
+        self.n_samples, self.n_features = design.n_samples, design.n_features
+        self.n_outputs = design.n_outputs
+        self.mask = np.ascontiguousarray(design.mask[:, groups % P])
+        self.starts = np.searchsorted(groups // P, np.arange(self.n_outputs + 1)).astype(
+            np.int64)
+
+    def __len__(self):
+        return len(self.groups)
+
+    def forward(self, U, dtype=None):
+        """Model output ``F`` (n, c) of the weights ``U`` (d, m) of these columns."""
+        dtype = self.dtype if dtype is None else dtype
+        F = np.zeros((self.n_samples, self.n_outputs), dtype=dtype)
+        if len(self.groups) == 0:
+            return F
+        Z = np.ascontiguousarray(self.X @ np.asarray(U, dtype=dtype), dtype=dtype)
+        self.kernels.masked_rowsum(Z, self.mask, self.starts, F)
+        return F
+
+    def adjoint(self, R, dtype=None):
+        """``G[:, w] = X^T D_j R[:, k]`` for every column ``w`` = (j, k); shape (d, m)."""
+        dtype = self.dtype if dtype is None else dtype
+        if len(self.groups) == 0:
+            return np.zeros((self.n_features, 0), dtype=dtype)
+        B = np.empty((self.n_samples, len(self.groups)), dtype=dtype)
+        self.kernels.masked_broadcast(np.ascontiguousarray(R, dtype=dtype), self.mask,
+                                      self.starts, B)
+        return np.asarray(self.X.T @ B, dtype=dtype)
+
+    def squared_norm_estimate(self, weights, n_iter=15, random_state=0):
+        """``lambda_max(A_W^T diag(weights) A_W)`` by power iteration, inflated by 5%."""
         rng = np.random.default_rng(random_state)
-        V = rng.standard_normal((self.n_features, len(groups))).astype(self.dtype)
+        V = rng.standard_normal((self.n_features, len(self.groups))).astype(self.dtype)
         estimate = 0.0
         for _ in range(n_iter):
             norm = np.linalg.norm(V)
             if norm == 0:
                 return 0.0
             V /= norm
-            F = self.forward(V, groups)
+            F = self.forward(V)
             F *= weights[:, None]
-            V = self.adjoint(F, groups)
-            estimate = float(np.vdot(V.astype(np.float64), V) ** 0.5)
+            V = self.adjoint(F)
+            estimate = float(np.linalg.norm(V))
         return 1.05 * estimate
 
 

@@ -193,16 +193,18 @@ def solve_gated_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=
         mask, keep = activation_patterns(X, gates, strict=strict_patterns)
         design = GatedReLUDesign(X, mask, n_outputs, kernels)
         n_patterns = len(keep)
+        # Solver layout: column k * P + j holds the block of pattern j for output k.
         if coef_init is None:
-            U0 = np.zeros((X.shape[1], n_patterns * n_outputs), dtype=X.dtype)
+            U0 = np.zeros((X.shape[1], n_outputs * n_patterns), dtype=X.dtype)
         else:
-            U0 = coef_init[:, keep, :].reshape(X.shape[1], n_patterns * n_outputs)
+            U0 = coef_init[:, keep, :].transpose(0, 2, 1).reshape(X.shape[1], -1)
         result = solve_group_lasso(design, loss_obj, GroupL2(alpha, kernels), U0, tol=tol,
                                    max_iter=max_iter, solver=solver, verbose=verbose,
                                    callback=callback)
 
     return GatedReLUSolution(
-        weights=result.U.reshape(X.shape[1], n_patterns, n_outputs),
+        weights=np.ascontiguousarray(
+            result.U.reshape(X.shape[1], n_outputs, n_patterns).transpose(0, 2, 1)),
         gate_indices=keep,
         patterns=mask,
         objective=result.primal,

@@ -12,7 +12,7 @@ dual-feasible set), ``D(Theta) = -sum_i w_i l_i^*(-Theta_i / w_i)``;
 """
 
 import numpy as np
-from scipy.special import expit, log_expit, logsumexp, softmax, xlogy
+from scipy.special import expit, log_expit, xlogy
 
 
 class _Loss:
@@ -110,17 +110,30 @@ class MultinomialLogistic(_Loss):
     name = "log_loss"
     curvature = 0.5
 
-    def value(self, F):
+    @staticmethod
+    def _softmax_parts(F):
+        """``(softmax(F), logsumexp(F))`` row by row, in float64, from one exponential."""
         F64 = np.asarray(F, dtype=np.float64)
-        per_sample = logsumexp(F64, axis=1) - np.einsum("ij,ij->i", F64, self._Y64)
-        return float(self.weights @ per_sample)
+        top = F64.max(axis=1, keepdims=True)
+        E = np.exp(F64 - top)
+        total = E.sum(axis=1, keepdims=True)
+        E /= total
+        return E, (top + np.log(total))[:, 0]
+
+    def value(self, F):
+        _, lse = self._softmax_parts(F)
+        target = np.einsum("ij,ij->i", np.asarray(F, dtype=np.float64), self._Y64)
+        return float(self.weights @ (lse - target))
 
     def gradient(self, F):
-        P = softmax(np.asarray(F, dtype=np.float64), axis=1) - self._Y64
-        return (P * self.weights[:, None]).astype(F.dtype, copy=False)
+        P, _ = self._softmax_parts(F)
+        P -= self._Y64
+        P *= self.weights[:, None]
+        return P.astype(F.dtype, copy=False)
 
     def dual_value(self, F, kappa):
-        Q = (1 - kappa) * self._Y64 + kappa * softmax(np.asarray(F, dtype=np.float64), axis=1)
+        P, _ = self._softmax_parts(F)
+        Q = (1 - kappa) * self._Y64 + kappa * P
         return float(-self.weights @ xlogy(Q, Q).sum(axis=1))
 
 

@@ -6,27 +6,29 @@ import numpy as np
 import pytest
 
 from skconvexnn.backends import NUMPY, check_backend, get_backend
+from skconvexnn.formulations import GatedReLUDesign
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_numba_kernels_match_numpy_reference(dtype):
     numba = get_backend("numba")
     rng = np.random.default_rng(0)
-    n, d, P, c = 37, 5, 9, 3
-    mask = (rng.random((n, P)) > 0.4).astype(np.uint8)
-    groups = np.sort(rng.choice(P * c, size=11, replace=False)).astype(np.int64)
-    col_pattern, col_output = groups // c, groups % c
-    Z = rng.standard_normal((n, len(groups))).astype(dtype)
+    n, d, m, c = 37, 5, 11, 3
+    M = (rng.random((n, m)) > 0.4).astype(np.uint8)
+    starts = np.array([0, 4, 4, 11], dtype=np.int64)  # output 1 has no column
+    Z = rng.standard_normal((n, m)).astype(dtype)
     R = rng.standard_normal((n, c)).astype(dtype)
     F_ref, F = np.empty((n, c), dtype), np.empty((n, c), dtype)
-    NUMPY.masked_forward(Z, mask, col_pattern, col_output, F_ref)
-    numba.masked_forward(Z, mask, col_pattern, col_output, F)
-    np.testing.assert_allclose(F, F_ref, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    NUMPY.masked_rowsum(Z, M, starts, F_ref)
+    numba.masked_rowsum(Z, M, starts, F)
+    np.testing.assert_allclose(F, F_ref, rtol=1e-5 if dtype == np.float32 else 1e-12,
+                               atol=1e-6 if dtype == np.float32 else 0)
+    assert not F[:, 1].any()
     B_ref, B = np.empty_like(Z), np.empty_like(Z)
-    NUMPY.masked_adjoint_operand(R, mask, col_pattern, col_output, B_ref)
-    numba.masked_adjoint_operand(R, mask, col_pattern, col_output, B)
+    NUMPY.masked_broadcast(R, M, starts, B_ref)
+    numba.masked_broadcast(R, M, starts, B)
     np.testing.assert_array_equal(B, B_ref)
-    U = rng.standard_normal((d, 11)).astype(dtype)
+    U = rng.standard_normal((d, m)).astype(dtype)
     U[:, 4] *= 1e-3  # this column is shrunk to zero
     np.testing.assert_allclose(numba.group_norms(U), NUMPY.group_norms(U), rtol=1e-6)
     out_ref, out = np.empty_like(U), np.empty_like(U)
@@ -38,18 +40,25 @@ def test_numba_kernels_match_numpy_reference(dtype):
     np.testing.assert_allclose(numba.group_norms(out), n_nb, rtol=1e-5, atol=1e-7)
 
 
-def test_masked_forward_is_the_sum_of_masked_products():
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_design_products_are_the_masked_sums_and_adjoint(backend):
     rng = np.random.default_rng(1)
     n, d, P, c = 20, 4, 5, 2
     X = rng.standard_normal((n, d))
     mask = (rng.random((n, P)) > 0.5).astype(np.uint8)
-    U = rng.standard_normal((d, P * c))
-    groups = np.arange(P * c)
-    F = np.empty((n, c))
-    get_backend("numba").masked_forward(X @ U, mask, groups // c, groups % c, F)
-    expected = sum(np.outer(mask[:, j], [1] * c) * (X @ U[:, j * c:(j + 1) * c])
-                   for j in range(P))
-    np.testing.assert_allclose(F, expected, rtol=1e-12)
+    design = GatedReLUDesign(X, mask, c, get_backend(backend))
+    groups = np.array([0, 3, 4, 6, 9], dtype=np.int64)  # (k, j) = g // P, g % P
+    op = design.restrict(groups)
+    U = rng.standard_normal((d, len(groups)))
+    expected = np.zeros((n, c))
+    for w, g in enumerate(groups):
+        k, j = divmod(g, P)
+        expected[:, k] += mask[:, j] * (X @ U[:, w])
+    np.testing.assert_allclose(op.forward(U), expected, rtol=1e-12)
+    R = rng.standard_normal((n, c))
+    # <A U, R> = <U, A^T R>, for the restricted and the full adjoint
+    assert np.vdot(op.forward(U), R) == pytest.approx(np.vdot(U, op.adjoint(R)), rel=1e-12)
+    np.testing.assert_allclose(design.full_adjoint(R)[:, groups], op.adjoint(R), rtol=1e-12)
 
 
 def test_unknown_backend_is_a_value_error():

@@ -1,55 +1,61 @@
 """Numba kernels for the masked products of the gated ReLU model.
 
-The model output is ``F[:, k] = sum_j D_j X U[:, j, k]``. With the weights of the
-columns in play stacked as ``U`` of shape ``(d, m)`` — column ``w`` belongs to pattern
-``col_pattern[w]`` and output ``col_output[w]`` — one dense product ``Z = X @ U``
-(BLAS, ``n x d x m``) does the heavy work, and :func:`masked_forward` folds ``Z`` into
-``F`` by masking and summing over patterns. The adjoint ``G[:, w] = X^T D_j R[:, k]`` is
-the product ``X^T @ B`` with ``B`` built by :func:`masked_adjoint_operand`. Both
-kernels touch each of the ``n x m`` entries once; there is no Python loop over
-patterns.
+The model output is ``F[:, k] = sum_j D_j X U[:, j, k]``. The solvers work on a set of
+``m`` columns (a working set) ordered by output, so that the columns of output ``k``
+are ``starts[k]:starts[k + 1]``, with their pattern columns gathered once into a
+``n x m`` 0/1 matrix ``M``. Then one dense product ``Z = X @ U`` (BLAS, ``n x d x m``)
+does the heavy work and :func:`masked_rowsum` folds ``Z`` into ``F``; the adjoint
+``G[:, w] = X^T D_j R[:, k]`` is the product ``X^T @ B`` with ``B`` built by
+:func:`masked_broadcast`. Both kernels read each of the ``n x m`` entries once, in
+memory order, with no branch and no Python loop over patterns.
 """
 
 import numpy as np
 from numba import njit
 
 
-@njit(cache=True, nogil=True)
-def masked_forward(Z, mask, col_pattern, col_output, F):
-    """Accumulate ``F[i, col_output[w]] += mask[i, col_pattern[w]] * Z[i, w]``.
+#: Let the compiler reorder the sums (SIMD); NaN and inf keep their meaning.
+_REASSOCIATE = {"reassoc", "contract"}
+
+
+@njit(cache=True, nogil=True, fastmath=_REASSOCIATE)
+def masked_rowsum(Z, M, starts, F):
+    """``F[i, k] = sum_{w in block k} M[i, w] * Z[i, w]``.
 
     Parameters
     ----------
     Z : ndarray of shape (n, m)
         ``X @ U`` for the ``m`` columns in play.
-    mask : ndarray of shape (n, P), uint8
-        Activation patterns.
-    col_pattern, col_output : ndarray of shape (m,), int64
-        Pattern and output index of each column.
+    M : ndarray of shape (n, m), uint8
+        Their activation patterns.
+    starts : ndarray of shape (c + 1,), int64
+        Columns of output ``k`` are ``starts[k]:starts[k + 1]``.
     F : ndarray of shape (n, c)
         Output, overwritten.
     """
-    n, m = Z.shape
-    F[:, :] = 0
+    n = Z.shape[0]
+    c = starts.shape[0] - 1
     for i in range(n):
-        for w in range(m):
-            if mask[i, col_pattern[w]]:
-                F[i, col_output[w]] += Z[i, w]
+        for k in range(c):
+            acc = Z.dtype.type(0)
+            for w in range(starts[k], starts[k + 1]):
+                acc += M[i, w] * Z[i, w]
+            F[i, k] = acc
 
 
 @njit(cache=True, nogil=True)
-def masked_adjoint_operand(R, mask, col_pattern, col_output, B):
-    """Fill ``B[i, w] = mask[i, col_pattern[w]] * R[i, col_output[w]]``.
+def masked_broadcast(R, M, starts, B):
+    """``B[i, w] = M[i, w] * R[i, k]`` for the columns ``w`` of output block ``k``.
 
-    ``X^T @ B`` is then the adjoint ``(X^T D_j R[:, k])`` for every column.
+    ``X^T @ B`` is then the adjoint ``X^T D_j R[:, k]`` of every column in play.
     """
-    n, m = B.shape
+    n = B.shape[0]
+    c = starts.shape[0] - 1
     for i in range(n):
-        for w in range(m):
-            if mask[i, col_pattern[w]]:
-                B[i, w] = R[i, col_output[w]]
-            else:
-                B[i, w] = 0
+        for k in range(c):
+            r = R[i, k]
+            for w in range(starts[k], starts[k + 1]):
+                B[i, w] = M[i, w] * r
 
 
 @njit(cache=True, nogil=True)

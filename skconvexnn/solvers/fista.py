@@ -38,7 +38,7 @@ _GROWTH_LOOSENESS = 5.0
 
 @dataclass
 class FistaResult:
-    """Outcome of one FISTA run on the columns ``groups``."""
+    """Outcome of one FISTA run on a set of columns."""
 
     U: np.ndarray
     F: np.ndarray
@@ -51,21 +51,20 @@ class FistaResult:
     objectives: list = field(default_factory=list)
 
 
-def fista(design, loss, penalty, U, F, groups, *, step, max_iter, tol_abs, tol_rel=0.0,
+def fista(op, loss, penalty, U, F, *, step, max_iter, tol_abs, tol_rel=0.0,
           dual=-np.inf, callback=None):
-    """Run FISTA from ``U`` (with output ``F = A_W U``) on the columns ``groups``.
+    """Run FISTA from ``U`` (with output ``F = A_W U``) on the columns of ``op``.
 
     Parameters
     ----------
-    design : GatedReLUDesign
+    op : RestrictedGatedDesign
+        The design on the columns in play, ``A_W``.
     loss : loss object from :mod:`skconvexnn.losses`
     penalty : GroupL2
-    U : ndarray of shape (d, len(groups))
+    U : ndarray of shape (d, len(op))
         Starting weights; not modified.
     F : ndarray of shape (n, c)
-        ``design.forward(U, groups)``.
-    groups : ndarray of int64
-        Columns in play.
+        ``op.forward(U)``.
     step : float
         Initial step size (``1 / Lipschitz`` estimate).
     max_iter : int
@@ -80,7 +79,7 @@ def fista(design, loss, penalty, U, F, groups, *, step, max_iter, tol_abs, tol_r
     Returns
     -------
     FistaResult
-        ``dual`` is the best dual value of the problem restricted to ``groups``.
+        ``dual`` is the best dual value of the problem restricted to the columns of ``op``.
     """
     x = U.copy()
     Fx = F.copy()
@@ -88,7 +87,7 @@ def fista(design, loss, penalty, U, F, groups, *, step, max_iter, tol_abs, tol_r
     Fy = Fx.copy()
     x_new = np.empty_like(x)
     t = 1.0
-    eps = float(np.finfo(design.dtype).eps)
+    eps = float(np.finfo(op.dtype).eps)
     detect_stall = eps > 1e-10
     stalled = False
     best_gap, best_iter = np.inf, 0
@@ -101,14 +100,14 @@ def fista(design, loss, penalty, U, F, groups, *, step, max_iter, tol_abs, tol_r
     while not converged and not stalled and n_iter < max_iter:
         n_iter += 1
         R = loss.gradient(Fy)
-        G = design.adjoint(R, groups)
-        kappa = penalty.dual_scaling(design.kernels.group_norms(G))
+        G = op.adjoint(R)
+        kappa = penalty.dual_scaling(op.kernels.group_norms(G))
         dual = max(dual, loss.dual_value(Fy, kappa))
         f_y = loss.value(Fy)
 
         for _ in range(_MAX_BACKTRACKS):
             norms_new = penalty.prox(y - step * G, step, x_new)
-            Fx_new = design.forward(x_new, groups)
+            Fx_new = op.forward(x_new)
             f_new = loss.value(Fx_new)
             s = x_new - y
             lin = float(np.vdot(G, s))

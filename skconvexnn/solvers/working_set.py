@@ -50,8 +50,8 @@ class GroupLassoResult:
         return self.gap / self.primal if self.primal > 0 else 0.0
 
 
-def _initial_step(design, loss, groups):
-    lipschitz = loss.curvature * design.squared_norm_estimate(groups, loss.weights)
+def _initial_step(op, loss):
+    lipschitz = loss.curvature * op.squared_norm_estimate(loss.weights)
     return 1.0 / lipschitz if lipschitz > 0 else 1.0
 
 
@@ -115,7 +115,7 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
     all_groups = np.arange(design.n_groups, dtype=np.int64)
     U = np.array(U, dtype=design.dtype, order="C")
     support = np.flatnonzero(norms(U) > 0)
-    F = design.forward(U[:, support], support)
+    F = design.restrict(support).forward(U[:, support])
 
     best_dual = -np.inf
     n_iter = 0
@@ -129,8 +129,8 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
             F_check = F
         else:
             support = np.flatnonzero(norms(U) > 0)
-            F_check = design.forward(U[:, support], support, dtype=np.float64)
-        gradient = design.adjoint(loss.gradient(F_check), all_groups, dtype=np.float64)
+            F_check = design.restrict(support).forward(U[:, support], dtype=np.float64)
+        gradient = design.full_adjoint(loss.gradient(F_check), dtype=np.float64)
         gradient_norms = norms(gradient)
         kappa = penalty.dual_scaling(gradient_norms)
         best_dual = max(best_dual, loss.dual_value(F_check, kappa))
@@ -158,10 +158,11 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
         else:
             groups = all_groups
             tol_abs, tol_rel = 0.0, tol
+        op = design.restrict(groups)
         if step is None:
-            step = _initial_step(design, loss, groups)
+            step = _initial_step(op, loss)
 
-        inner = fista(design, loss, penalty, U[:, groups], F, groups, step=step,
+        inner = fista(op, loss, penalty, U[:, groups], F, step=step,
                       max_iter=max_iter - n_iter, tol_abs=tol_abs, tol_rel=tol_rel,
                       callback=callback)
         U[:, groups] = inner.U
