@@ -67,7 +67,7 @@ def solve_group_lasso(design, loss, penalty, U, *, tol, max_iter, solver="auto",
     result = solve_group_lasso_at_precision(design, loss, penalty, U, tol=tol,
                                             max_iter=max_iter, solver=solver,
                                             verbose=verbose, callback=callback)
-    if not result.stalled:
+    if not result.stalled or design.dtype == np.float64:
         return result
     polished = solve_group_lasso_at_precision(
         design.astype(np.float64), loss, penalty, result.U, tol=tol,

@@ -1,0 +1,14 @@
+"""The examples in the public docstrings run and print what they say."""
+
+import doctest
+
+import pytest
+
+import skconvexnn.estimators._gated as gated
+
+
+@pytest.mark.parametrize("module", [gated], ids=lambda m: m.__name__)
+def test_docstring_examples(module):
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0
+    assert result.failed == 0
