@@ -77,17 +77,23 @@ def _max_abs(A):
     return float(np.max(np.abs(data))) if data.size else 0.0
 
 
-def _check_magnitudes(X, Y, loss):
-    """Refuse data whose squares overflow float64: no least-squares solve survives it."""
+def check_magnitudes(X, Y=None):
+    """Refuse data whose squares overflow float64: no least-squares solve survives it.
+
+    ``Y`` (regression targets) is checked too when given. Compares without squaring,
+    so the check itself cannot overflow.
+    """
     n_samples, n_features = X.shape
-    if not np.isfinite(n_samples * n_features * np.float64(_max_abs(X)) ** 2):
+    limit = np.sqrt(np.finfo(np.float64).max / max(1, n_samples * n_features))
+    if _max_abs(X) > limit:
         raise ValueError(
             f"X has entries as large as {_max_abs(X):.3g}: their squares overflow float64. "
             "Rescale the features (e.g. with StandardScaler).")
-    if loss == "squared_error" and not np.isfinite(n_samples * np.float64(_max_abs(Y)) ** 2):
+    if Y is not None and _max_abs(np.asarray(Y)) > np.sqrt(
+            np.finfo(np.float64).max / max(1, n_samples)):
         raise ValueError(
-            f"y has values as large as {_max_abs(Y):.3g}: their squares overflow float64. "
-            "Rescale the targets.")
+            f"y has values as large as {_max_abs(np.asarray(Y)):.3g}: their squares overflow "
+            "float64. Rescale the targets.")
 
 
 def n_jobs_to_threads(n_jobs):
@@ -155,7 +161,7 @@ def solve_gated_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=
         raise ValueError(f"alpha must be a positive finite number; got {alpha!r}.")
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
                     input_name="X")
-    Y = check_array(Y, ensure_2d=False, dtype=X.dtype, input_name="Y")
+    Y = check_array(Y, ensure_2d=False, dtype=np.float64, input_name="Y")
     if Y.ndim == 1:
         Y = Y[:, None]
     if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
@@ -173,7 +179,7 @@ def solve_gated_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=
             sample_weight.sum() > 0):
         raise ValueError("sample_weight must be non-negative, of shape (n_samples,), "
                          "and not all zero.")
-    _check_magnitudes(X, Y, loss)
+    check_magnitudes(X, Y if loss == "squared_error" else None)
     n_outputs = Y.shape[1]
     if coef_init is not None:
         coef_init = np.asarray(coef_init)

@@ -36,10 +36,28 @@ def _regression(n_outputs=1, n=80, seed=0):
 
 
 def _convex_output(est, X):
-    """``sum_j D_j X U_j`` from ``gates_`` and ``convex_coef_``, written independently."""
+    """``sum_j D_j X U_j`` (plus the fixed output bias) from ``gates_`` and
+    ``convex_coef_``, written independently of the package's own products."""
     X_aug = add_intercept_column(X) if est.fit_intercept else X
     mask = X_aug @ est.gates_ >= 0
-    return np.einsum("np,npc->nc", mask, np.einsum("nd,dpc->npc", X_aug, est.convex_coef_))
+    F = np.einsum("np,npc->nc", mask, np.einsum("nd,dpc->npc", X_aug, est.convex_coef_))
+    return F + est.intercepts_[1]
+
+
+def _targets(est, y):
+    """``y`` encoded as the estimator's loss sees it, (n, c)."""
+    if isinstance(est, GatedReLUClassifier):
+        if len(est.classes_) == 2:
+            return (2.0 * (y == est.classes_[1]) - 1)[:, None]
+        return np.eye(len(est.classes_))[np.searchsorted(est.classes_, y)]
+    return y[:, None] if y.ndim == 1 else y
+
+
+def _objective_of_outputs(est, F, y):
+    """The convex objective computed from the model's outputs on the training rows."""
+    weights = est.convex_coef_
+    penalty = est.alpha * np.sqrt(np.einsum("rjk,rjk->jk", weights, weights)).sum()
+    return make_loss(est.loss, _targets(est, y)).value(F) + penalty
 
 
 # --- bad input: a clear ValueError before any kernel runs -----------------------------
@@ -76,6 +94,7 @@ BAD_PARAMS = {
     "unknown loss": ({"loss": "hinge"}, "loss"),
     "tol=0": ({"tol": 0.0}, "tol"),
     "max_iter=0": ({"max_iter": 0}, "max_iter"),
+    "n_jobs=0": ({"n_jobs": 0}, "n_jobs"),
 }
 
 
@@ -96,10 +115,19 @@ def test_bad_parameters_raise_value_error_before_the_solver(Estimator, case, no_
         Estimator(**params).fit(X_OK, Y_OK)
 
 
-def test_regressor_rejects_nan_targets(no_solver):
+@pytest.mark.parametrize("case", ["nan", "3d", "wrong length", "overflow X", "overflow y"])
+def test_regressor_rejects_bad_targets_and_overflow(case, no_solver):
     X, y = _regression()
-    with pytest.raises(ValueError, match="NaN"):
-        GatedReLURegressor().fit(X, np.where(np.arange(80) == 3, np.nan, y))
+    bad = {"nan": (X, np.where(np.arange(80) == 3, np.nan, y), "NaN"),
+           "3d": (X, y[:, None, None], "dim"),
+           "wrong length": (X, y[:-1], "inconsistent numbers of samples"),
+           "overflow X": (X * 1e200, y, "overflow"),
+           "overflow y": (X, y * 1e200, "overflow")}
+    X_bad, y_bad, match = bad[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the ValueError comes first, not a RuntimeWarning
+        with pytest.raises(ValueError, match=match):
+            GatedReLURegressor().fit(X_bad, y_bad)
 
 
 def test_predict_rejects_a_different_number_of_features():
@@ -116,7 +144,8 @@ def test_cupy_backend_without_cupy_is_an_import_error(no_solver):
         GatedReLUClassifier(backend="cupy").fit(X_OK, Y_OK)
 
 
-finite_floats = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False,
+# Up to 1e150: larger entries are refused up front (their squares overflow float64).
+finite_floats = st.floats(min_value=-1e150, max_value=1e150, allow_nan=False,
                           allow_infinity=False, width=64)
 
 
@@ -124,7 +153,8 @@ finite_floats = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(
     X=hnp.arrays(np.float64, st.tuples(st.integers(2, 12), st.integers(1, 4)),
-                 elements=st.one_of(finite_floats, st.sampled_from([0.0, 1e-300, -1e300]))),
+                 elements=st.one_of(finite_floats,
+                                    st.sampled_from([0.0, 1e-300, -1e150, 1e150]))),
     data=st.data(),
 )
 def test_fit_on_odd_arrays_gives_finite_predictions_or_value_error(X, data):
@@ -156,13 +186,15 @@ def test_fit_on_odd_arrays_gives_finite_predictions_or_value_error(X, data):
 def test_unscaled_data_model_reproduces_the_convex_model_on_training_rows():
     # scnn maps its weights back to the raw feature scale but not its gates, so on raw
     # breast_cancer its network differs from the convex model it solved. Here gates,
-    # patterns and weights live in one space.
+    # patterns and weights live in one space: the returned model's training outputs
+    # give back the objective the solver certified.
     X, y = load_breast_cancer(return_X_y=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        est = GatedReLUClassifier(random_state=0, max_iter=2000).fit(X, y)
-    np.testing.assert_allclose(est.decision_function(X), _convex_output(est, X)[:, 0],
-                               rtol=1e-9, atol=1e-9)
+    est = GatedReLUClassifier(random_state=0, max_iter=20000).fit(X, y)
+    assert est.converged_
+    scores = est.decision_function(X)
+    np.testing.assert_allclose(scores, _convex_output(est, X)[:, 0], rtol=1e-9, atol=1e-9)
+    assert _objective_of_outputs(est, scores[:, None], y) == pytest.approx(est.objective_,
+                                                                          rel=1e-10)
     assert est.score(X, y) > 0.9
     # and the same patterns as on standardized data, because the gates are affine-aware
     Xs = StandardScaler().fit_transform(X)
@@ -186,12 +218,8 @@ def test_network_reproduces_convex_model_and_its_weight_decay_objective(Estimato
     b1, b2 = est.intercepts_
     assert W1.shape == (X.shape[1], est.n_neurons_) and W2.shape == (est.n_neurons_,
                                                                     est.n_outputs_)
-    if isinstance(est, GatedReLUClassifier):
-        Y = (2.0 * (y == est.classes_[1]) - 1)[:, None] if len(est.classes_) == 2 else \
-            np.eye(len(est.classes_))[np.searchsorted(est.classes_, y)]
-    else:
-        Y = y[:, None] if y.ndim == 1 else y
-    loss = make_loss(est.loss, Y)
+    # weight decay of the network (output bias unregularized, as in MLP) = group penalty
+    loss = make_loss(est.loss, _targets(est, y))
     weight_decay = 0.5 * est.alpha * (np.sum(W1 ** 2) + np.sum(b1 ** 2) + np.sum(W2 ** 2))
     assert loss.value(network_out) + weight_decay == pytest.approx(est.objective_, rel=1e-10)
     assert 0 <= est.duality_gap_ <= est.tol and est.converged_
@@ -273,11 +301,12 @@ def test_same_seed_same_fit_bit_for_bit():
 def test_sample_weight_equals_repetition_to_solver_tolerance(Estimator, data):
     X, y = data
     w = np.random.default_rng(0).integers(0, 4, size=len(y))
-    weighted = Estimator(random_state=0, tol=1e-10, max_iter=100000).fit(
+    weighted = Estimator(random_state=0, tol=1e-9, max_iter=200000).fit(
         X, y, sample_weight=w)
-    repeated = Estimator(random_state=0, tol=1e-10, max_iter=100000).fit(
+    repeated = Estimator(random_state=0, tol=1e-9, max_iter=200000).fit(
         np.repeat(X, w, axis=0), np.repeat(y, w, axis=0))
-    assert weighted.objective_ == pytest.approx(repeated.objective_, rel=1e-8)
+    assert weighted.converged_ and repeated.converged_
+    assert weighted.objective_ == pytest.approx(repeated.objective_, rel=2e-9)
     method = "predict_proba" if Estimator is GatedReLUClassifier else "predict"
     np.testing.assert_allclose(getattr(weighted, method)(X), getattr(repeated, method)(X),
                                atol=1e-3)
@@ -320,3 +349,56 @@ def test_works_in_pipeline_and_grid_search():
     search.fit(X, y)
     assert search.best_score_ > 0.7
     assert search.best_estimator_[-1].duality_gap_ <= search.best_estimator_[-1].tol
+
+
+def test_regressor_predictions_shift_with_the_targets():
+    X, y = _regression()
+    base = GatedReLURegressor(random_state=0, tol=1e-6).fit(X, y)
+    shifted = GatedReLURegressor(random_state=0, tol=1e-6).fit(X, y + 1000.0)
+    assert base.converged_ and shifted.converged_
+    np.testing.assert_allclose(shifted.predict(X) - 1000.0, base.predict(X), atol=1e-6)
+    assert shifted.objective_ == pytest.approx(base.objective_, rel=1e-6)
+    assert shifted.intercepts_[1][0] == pytest.approx(y.mean() + 1000.0)
+    no_bias = GatedReLURegressor(random_state=0, fit_intercept=False).fit(X, y)
+    assert not no_bias.intercepts_[1].any()
+
+
+def test_warm_started_fit_is_certified_against_a_cold_reference():
+    X, y = _classification(3)
+    ref = GatedReLUClassifier(alpha=3e-3, random_state=0, tol=1e-10, max_iter=100000).fit(X, y)
+    est = GatedReLUClassifier(alpha=3e-2, random_state=0, warm_start=True).fit(X, y)
+    est.set_params(alpha=3e-3, tol=1e-4).fit(X, y)
+    np.testing.assert_array_equal(est.gates_, ref.gates_)
+    assert est.converged_
+    assert est.objective_ - ref.objective_ <= est.duality_gap_ * est.objective_ + 1e-12
+
+
+def test_warm_start_does_not_reuse_gates_across_fit_intercept():
+    X, y = _regression()
+    est = GatedReLURegressor(random_state=0, warm_start=True).fit(X, y)
+    X_more = np.hstack([X, X[:, :1] ** 2])  # one more feature, intercept column dropped
+    est.set_params(fit_intercept=False).fit(X_more, y)
+    assert est.gates_.shape[0] == X_more.shape[1]
+    cold = GatedReLURegressor(random_state=0, fit_intercept=False).fit(X_more, y)
+    np.testing.assert_array_equal(est.gates_, cold.gates_)
+
+
+@pytest.mark.parametrize("solver", ["working_set", "fista"])
+def test_float32_sparse_input_and_both_solvers(solver):
+    X, y = _classification(3)
+    X[np.abs(X) < 0.5] = 0
+    X32 = sparse.csr_matrix(X.astype(np.float32))
+    est = GatedReLUClassifier(random_state=0, solver=solver).fit(X32, y)
+    ref = GatedReLUClassifier(random_state=0, solver=solver, tol=1e-8).fit(X, y)
+    assert est.convex_coef_.dtype == np.float32 and est.converged_
+    assert est.decision_function(X32).dtype == np.float32
+    assert est.objective_ - ref.objective_ <= est.duality_gap_ * est.objective_ + 1e-6
+
+
+def test_class_with_only_zero_weight_is_kept_but_never_predicted():
+    X, y = _classification(3)
+    w = (y != 2).astype(float)
+    est = GatedReLUClassifier(random_state=0).fit(X, y, sample_weight=w)
+    np.testing.assert_array_equal(est.classes_, [0, 1, 2])
+    assert est.predict_proba(X).shape == (80, 3)
+    assert 2 not in est.predict(X)

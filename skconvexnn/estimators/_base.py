@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..backends import BACKENDS, check_backend
-from ..functional import solve_gated_relu
+from ..functional import check_magnitudes, solve_gated_relu
 from ..network import TwoLayerNetwork, gated_forward, gated_network
 from ..patterns import add_intercept_column, sample_gates
 from ..solvers import SOLVERS
@@ -33,7 +33,8 @@ class BaseGatedReLU(BaseEstimator):
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "backend": [StrOptions(set(BACKENDS))],
-        "n_jobs": [Integral, None],
+        "n_jobs": [Interval(Integral, None, -1, closed="right"),
+                   Interval(Integral, 1, None, closed="left"), None],
         "verbose": ["verbose"],
     }
 
@@ -42,9 +43,11 @@ class BaseGatedReLU(BaseEstimator):
         return validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES,
                              reset=False)
 
-    def _fit_convex(self, X, Y, sample_weight, loss):
+    def _fit_convex(self, X, Y, sample_weight, loss, output_offset=None):
         """Fit the convex program to targets ``Y`` (n, c) already encoded for ``loss``.
 
+        ``output_offset`` (c,), when given, is a fixed output bias: the program fits
+        ``Y - output_offset`` and the network adds it back (``intercepts_[1]``).
         Sets every fitted attribute and returns ``self``.
         """
         # Rows without weight take no part in the fit, not even in the gate statistics.
@@ -52,11 +55,14 @@ class BaseGatedReLU(BaseEstimator):
         if not counted.all():
             X, Y, sample_weight = X[counted], Y[counted], sample_weight[counted]
         X_aug = add_intercept_column(X) if self.fit_intercept else X
-        Y = np.asarray(Y, dtype=X.dtype)
+        Y = np.asarray(Y, dtype=np.float64)
+        if output_offset is not None:
+            Y = Y - output_offset
 
-        warm = (self.warm_start and hasattr(self, "convex_coef_")
-                and self.convex_coef_.shape[0] == X_aug.shape[1]
-                and self.convex_coef_.shape[2] == Y.shape[1])
+        # Warm start only from a fit of the same shape and meaning (a toggled
+        # fit_intercept with one more feature has the same shape but other gates).
+        signature = (X.shape[1], self.fit_intercept, Y.shape[1])
+        warm = self.warm_start and getattr(self, "_warm_signature", None) == signature
         if warm:
             gates, coef_init = self.gates_, self.convex_coef_
         else:
@@ -71,6 +77,8 @@ class BaseGatedReLU(BaseEstimator):
             backend=self.backend, n_jobs=self.n_jobs, verbose=self.verbose,
         )
         network = gated_network(solution.weights, self.fit_intercept)
+        if output_offset is not None:
+            network.intercepts[1][...] = output_offset
 
         self.gates_ = gates[:, solution.gate_indices]
         self.n_patterns_ = len(solution.gate_indices)
@@ -87,11 +95,19 @@ class BaseGatedReLU(BaseEstimator):
         self.converged_ = solution.converged
         self.n_iter_ = solution.n_iter
         self.loss_curve_ = solution.objective_curve.tolist()
-        if solution.stalled:
+        self._warm_signature = signature
+        if solution.stalled and X.dtype == np.float32:
             warnings.warn(
                 f"{type(self).__name__}: float32 precision stopped the solver at relative "
                 f"duality gap {solution.duality_gap:.2e} > tol={self.tol:g}. Pass float64 "
                 "data for a tighter certificate, or loosen tol.",
+                ConvergenceWarning,
+            )
+        elif solution.stalled:
+            warnings.warn(
+                f"{type(self).__name__}: the solver stopped making progress (its step size "
+                f"under- or overflowed) at relative duality gap {solution.duality_gap:.2e} "
+                f"> tol={self.tol:g}. Rescale the features and targets.",
                 ConvergenceWarning,
             )
         elif not solution.converged:
@@ -107,6 +123,7 @@ class BaseGatedReLU(BaseEstimator):
         check_backend(self.backend)
         X, y = validate_data(self, X, y, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES,
                              ensure_min_samples=2, **validate_kwargs)
+        check_magnitudes(X, y if validate_kwargs.get("y_numeric") else None)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                              ensure_non_negative=True)
         return X, y, sample_weight

@@ -31,14 +31,16 @@ _COMMON_PARAMETERS_DOC = """
         Budget of FISTA iterations.
     tol : float, default=1e-3
         Stop when the relative duality gap ``(primal - dual) / primal`` is below ``tol``:
-        the objective is then within a factor ``1 + tol`` of the global optimum. (1e-3
+        then ``objective_ - optimum <= tol * objective_``. (1e-3
         and 1e-4 gave the same cross-validated accuracy in ``benchmarks/RESULTS.md``;
         1e-3 fits 25-40% faster.)
     random_state : int, RandomState instance or None, default=None
         Draws the gates. The same seed gives the same fit, bit for bit, on one machine.
     warm_start : bool, default=False
         Reuse the previous fit's gates and weights as the starting point (useful along
-        a decreasing sequence of ``alpha``).
+        a decreasing sequence of ``alpha``). The gates are kept, so ``n_patterns`` and
+        ``random_state`` only take effect on a cold fit (or when the number of features
+        or outputs changed).
     backend : {"auto", "numba", "numpy", "cupy"}, default="auto"
         Where the kernels run: ``"numba"`` (compiled CPU kernels, what ``"auto"`` picks
         for NumPy input), ``"numpy"`` (reference implementation) or ``"cupy"`` (GPU,
@@ -67,7 +69,8 @@ _COMMON_ATTRIBUTES_DOC = """
         The equivalent network's weights, ``(n_features_in_, n_neurons_)`` and
         ``(n_neurons_, n_outputs_)``, in the layout of ``MLPClassifier.coefs_``.
     intercepts_ : list of two ndarrays
-        Hidden biases ``(n_neurons_,)`` and output biases (zero) ``(n_outputs_,)``.
+        Hidden biases ``(n_neurons_,)`` and output biases ``(n_outputs_,)`` (zero, but for
+        the regressor's target mean).
     hidden_pattern_ : ndarray of shape (n_neurons_,)
         Column of ``gates_`` that switches each hidden unit on.
     n_neurons_ : int
@@ -243,7 +246,10 @@ class GatedReLURegressor(RegressorMixin, BaseGatedReLU):
     Solves the convex program
     {_OBJECTIVE_DOC}
     with ``L(F, Y) = ||F - Y||_F^2 / (2 n c)`` (scnn's scaling; weighted average with
-    ``sample_weight``). ``y`` may have several columns (``c`` outputs). Every fit reports
+    ``sample_weight``). ``y`` may have several columns (``c`` outputs). With
+    ``fit_intercept=True`` the (weighted) mean of ``y`` is the network's output bias
+    ``intercepts_[1]`` (not regularized, as in ``MLPRegressor``) and the program above
+    fits ``y`` minus that mean, so predictions shift with the targets. Every fit reports
     its certificate, ``duality_gap_``.
 
     Parameters
@@ -315,7 +321,11 @@ class GatedReLURegressor(RegressorMixin, BaseGatedReLU):
         self._y_is_1d = y.ndim == 1
         self.out_activation_ = "identity"
         Y = y[:, None] if y.ndim == 1 else y
-        return self._fit_convex(X, Y, sample_weight, self.loss)
+        # With an intercept, the (weighted) target mean is the network's output bias and
+        # the convex program fits what is left: predictions shift with y.
+        offset = (np.average(Y, axis=0, weights=sample_weight) if self.fit_intercept
+                  else None)
+        return self._fit_convex(X, Y, sample_weight, self.loss, output_offset=offset)
 
     def predict(self, X):
         """Predicted targets, shape (n_samples,) or (n_samples, n_outputs) like ``y``."""
