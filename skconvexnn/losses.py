@@ -33,6 +33,10 @@ class _Loss:
     def value(self, F):  # pragma: no cover - interface
         raise NotImplementedError
 
+    def value_and_gradient(self, F):
+        """``(value(F), gradient(F))``; losses override it to share their work."""
+        return self.value(F), self.gradient(F)
+
     def gradient(self, F):  # pragma: no cover - interface
         raise NotImplementedError
 
@@ -61,6 +65,11 @@ class SquaredError(_Loss):
     def gradient(self, F):
         r = np.asarray(F, dtype=np.float64) - self._Y64
         return (r * (self.weights[:, None] / self.n_outputs)).astype(F.dtype, copy=False)
+
+    def value_and_gradient(self, F):
+        r = np.asarray(F, dtype=np.float64) - self._Y64
+        weighted = r * (self.weights[:, None] / self.n_outputs)
+        return float(np.vdot(weighted, r) / 2), weighted.astype(F.dtype, copy=False)
 
     def dual_value(self, F, kappa):
         r = self._Y64 - np.asarray(F, dtype=np.float64)
@@ -95,6 +104,12 @@ class BinaryLogistic(_Loss):
         g = -self.weights * self._Y64[:, 0] * expit(-self._margin(F))
         return g[:, None].astype(F.dtype, copy=False)
 
+    def value_and_gradient(self, F):
+        margin = self._margin(F)
+        value = float(-self.weights @ log_expit(margin))
+        g = -self.weights * self._Y64[:, 0] * expit(-margin)
+        return value, g[:, None].astype(F.dtype, copy=False)
+
     def dual_value(self, F, kappa):
         s = kappa * expit(-self._margin(F))
         return float(-self.weights @ (xlogy(s, s) + xlogy(1 - s, 1 - s)))
@@ -126,10 +141,14 @@ class MultinomialLogistic(_Loss):
         return float(self.weights @ (lse - target))
 
     def gradient(self, F):
-        P, _ = self._softmax_parts(F)
+        return self.value_and_gradient(F)[1]
+
+    def value_and_gradient(self, F):
+        P, lse = self._softmax_parts(F)
+        target = np.einsum("ij,ij->i", np.asarray(F, dtype=np.float64), self._Y64)
         P -= self._Y64
         P *= self.weights[:, None]
-        return P.astype(F.dtype, copy=False)
+        return float(self.weights @ (lse - target)), P.astype(F.dtype, copy=False)
 
     def dual_value(self, F, kappa):
         P, _ = self._softmax_parts(F)

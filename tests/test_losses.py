@@ -28,6 +28,13 @@ def test_gradient_matches_finite_differences(loss, F):
 
 
 @pytest.mark.parametrize("loss,F", list(_problems()), ids=["squared", "logistic", "softmax"])
+def test_value_and_gradient_agree_with_the_separate_methods(loss, F):
+    value, gradient = loss.value_and_gradient(F)
+    assert value == pytest.approx(loss.value(F), rel=1e-14)
+    np.testing.assert_allclose(gradient, loss.gradient(F), rtol=1e-14)
+
+
+@pytest.mark.parametrize("loss,F", list(_problems()), ids=["squared", "logistic", "softmax"])
 def test_dual_value_satisfies_fenchel_young_equality(loss, F):
     # With Theta = -grad L(F): D(Theta) = -L*(grad L(F)) = L(F) - <grad L(F), F>.
     expected = loss.value(F) - np.vdot(loss.gradient(F), F)

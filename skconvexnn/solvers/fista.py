@@ -99,11 +99,10 @@ def fista(op, loss, penalty, U, F, *, step, max_iter, tol_abs, tol_rel=0.0,
         stalled, converged = True, False  # an overflowed Lipschitz estimate
     while not converged and not stalled and n_iter < max_iter:
         n_iter += 1
-        R = loss.gradient(Fy)
+        f_y, R = loss.value_and_gradient(Fy)
         G = op.adjoint(R)
         kappa = penalty.dual_scaling(op.kernels.group_norms(G))
         dual = max(dual, loss.dual_value(Fy, kappa))
-        f_y = loss.value(Fy)
 
         for _ in range(_MAX_BACKTRACKS):
             norms_new = penalty.prox(y - step * G, step, x_new)
