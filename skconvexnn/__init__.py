@@ -3,12 +3,14 @@
 __version__ = "0.1.0.dev0"
 
 from .estimators import GatedReLUClassifier, GatedReLURegressor
-from .functional import GatedReLUSolution, solve_gated_relu
+from .functional import GatedReLUSolution, ReLUSolution, solve_gated_relu, solve_relu
 
 __all__ = [
     "GatedReLUClassifier",
     "GatedReLURegressor",
     "GatedReLUSolution",
+    "ReLUSolution",
     "solve_gated_relu",
+    "solve_relu",
     "__version__",
 ]

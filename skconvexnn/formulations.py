@@ -140,3 +140,72 @@ def as_solver_matrix(X):
     if sparse.issparse(X):
         return sparse.csr_matrix(X)
     return np.ascontiguousarray(X)
+
+
+class ReLUDesign:
+    """The design of the cone-constrained ReLU program (Pilanci & Ergen 2020).
+
+    ``F[:, k] = sum_j D_j X (v_jk - w_jk)``: every pattern gives two groups per output, a
+    positive one (``v``, a hidden unit with output weight ``+sqrt||v||``) and a negative
+    one (``w``). Column ``g = k * 2P + s * P + j`` of ``U`` holds ``v_jk`` (``s = 0``) or
+    ``w_jk`` (``s = 1``), so the columns of an output stay together when sorted. It is
+    the gated design on the doubled patterns ``[D, D]`` with a sign per column.
+
+    Parameters
+    ----------
+    X, mask, n_outputs, kernels
+        As for :class:`GatedReLUDesign`.
+    """
+
+    def __init__(self, X, mask, n_outputs, kernels):
+        self.patterns = mask
+        self.gated = GatedReLUDesign(X, np.hstack([mask, mask]), n_outputs, kernels)
+        self.X = X
+        self.kernels = kernels
+        self.n_outputs = int(n_outputs)
+        self.n_samples, self.n_features = X.shape
+        self.n_patterns = mask.shape[1]
+        self.n_groups = self.gated.n_groups
+        self.dtype = X.dtype
+        within = np.arange(self.n_groups) % (2 * self.n_patterns)
+        self.group_sign = np.where(within < self.n_patterns, 1.0, -1.0)
+        self.group_pattern = (within % max(self.n_patterns, 1)).astype(np.int64)
+
+    def astype(self, dtype):
+        return ReLUDesign(self.X.astype(dtype), self.patterns, self.n_outputs, self.kernels)
+
+    def restrict(self, groups):
+        return SignedRestriction(self.gated.restrict(groups), self.group_sign[groups])
+
+    def full_adjoint(self, R, dtype=None):
+        G = self.gated.full_adjoint(R, dtype)
+        G *= self.group_sign.astype(G.dtype)
+        return G
+
+
+class SignedRestriction:
+    """A restricted gated design whose columns carry a sign (+v, -w)."""
+
+    def __init__(self, restriction, signs):
+        self.inner = restriction
+        self.signs = signs
+        self.groups = restriction.groups
+        self.kernels = restriction.kernels
+        self.dtype = restriction.dtype
+        self.n_samples = restriction.n_samples
+        self.n_features = restriction.n_features
+        self.n_outputs = restriction.n_outputs
+
+    def __len__(self):
+        return len(self.inner)
+
+    def forward(self, U, dtype=None):
+        return self.inner.forward(U * self.signs, dtype)
+
+    def adjoint(self, R, dtype=None):
+        G = self.inner.adjoint(R, dtype)
+        G *= self.signs.astype(G.dtype)
+        return G
+
+    def squared_norm_estimate(self, weights, n_iter=15, random_state=0):
+        return self.inner.squared_norm_estimate(weights, n_iter, random_state)

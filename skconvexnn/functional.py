@@ -1,9 +1,9 @@
-"""Functional core: solve one gated ReLU program with explicit gates.
+"""Functional core: solve one convex program with explicit gates.
 
 For benchmarks and research: the caller chooses the rows ``X`` (with an intercept
 column if wanted), the targets, the gates and ``alpha``, and gets back the weights, the
 objective and its certificate. The estimators in :mod:`skconvexnn.estimators` are a
-thin layer over :func:`solve_gated_relu`.
+thin layer over :func:`solve_gated_relu` and :func:`solve_relu`.
 """
 
 import os
@@ -15,10 +15,10 @@ from sklearn.utils import check_array
 from threadpoolctl import threadpool_limits
 
 from .backends import check_backend, get_backend
-from .formulations import GatedReLUDesign, as_solver_matrix
+from .formulations import GatedReLUDesign, ReLUDesign, as_solver_matrix
 from .losses import make_loss
 from .patterns import activation_patterns
-from .penalties import GroupL2
+from .penalties import ConeConstrainedGroupL2, GroupL2
 from .solvers import solve_group_lasso
 
 
@@ -67,9 +67,29 @@ class GatedReLUSolution:
 
     @property
     def n_active(self):
-        """Number of non-zero (pattern, output) blocks: the hidden units of the network."""
-        norms = np.einsum("rjk,rjk->jk", self.weights, self.weights, dtype=np.float64)
+        """Number of non-zero blocks: the hidden units of the network."""
+        norms = np.einsum("...rjk,...rjk->...jk", self.weights, self.weights,
+                          dtype=np.float64)
         return int((norms > 0).sum())
+
+
+@dataclass
+class ReLUSolution(GatedReLUSolution):
+    """Solution of a cone-constrained ReLU program and its certificate.
+
+    As :class:`GatedReLUSolution`, with ``weights`` of shape
+    ``(2, n_features, n_patterns, n_outputs)``: ``weights[0]`` holds the ``v`` blocks
+    (hidden units with a positive output weight), ``weights[1]`` the ``w`` blocks, and
+
+    Attributes
+    ----------
+    constraint_violation : float
+        ``max (-(2 D_j - I) X u)_+`` over every non-zero block: how far the weights are
+        from their activation cones (zero up to rounding: the solver's iterates are
+        feasible by construction).
+    """
+
+    constraint_violation: float = 0.0
 
 
 def _max_abs(A):
@@ -105,6 +125,49 @@ def n_jobs_to_threads(n_jobs):
     if n_jobs == 0:
         raise ValueError("n_jobs == 0 has no meaning; use None, -1 or a positive count.")
     return int(n_jobs)
+
+
+def _validate(X, Y, gates, alpha, loss, sample_weight, coef_init, coef_shape, backend):
+    """Check a program's inputs; drop rows with zero weight. Raises ValueError."""
+    check_backend(backend)
+    if not (np.isfinite(alpha) and alpha > 0):
+        raise ValueError(f"alpha must be a positive finite number; got {alpha!r}.")
+    X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
+                    input_name="X")
+    Y = check_array(Y, ensure_2d=False, dtype=np.float64, input_name="Y")
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
+        raise ValueError(f"Y must have shape ({X.shape[0]},) or ({X.shape[0]}, n_outputs); "
+                         f"got {Y.shape}.")
+    gates = check_array(gates, dtype=np.float64, input_name="gates")
+    if gates.shape[0] != X.shape[1]:
+        raise ValueError(f"gates must have shape ({X.shape[1]}, n_gates) to match X; "
+                         f"got {gates.shape}.")
+    if sample_weight is None:
+        sample_weight = np.ones(X.shape[0])
+    sample_weight = check_array(sample_weight, ensure_2d=False, dtype=np.float64,
+                                input_name="sample_weight")
+    if sample_weight.shape != (X.shape[0],) or np.any(sample_weight < 0) or not (
+            sample_weight.sum() > 0):
+        raise ValueError("sample_weight must be non-negative, of shape (n_samples,), "
+                         "and not all zero.")
+    check_magnitudes(X, Y if loss == "squared_error" else None)
+    if coef_init is not None:
+        coef_init = np.asarray(coef_init)
+        shape = coef_shape(X.shape[1], gates.shape[1], Y.shape[1])
+        if coef_init.shape != shape:
+            raise ValueError(f"coef_init must have shape {shape}; got {coef_init.shape}.")
+    # Rows with zero weight do not enter the program, not even through the patterns.
+    counted = sample_weight > 0
+    if not counted.all():
+        X, Y, sample_weight = X[counted], Y[counted], sample_weight[counted]
+    return X, Y, gates, sample_weight, coef_init
+
+
+def _solve(design, loss_obj, penalty, U0, tol, max_iter, solver, verbose, callback):
+    return solve_group_lasso(design, loss_obj, penalty, U0, tol=tol, max_iter=max_iter,
+                             solver=solver, verbose=verbose, callback=callback)
 
 
 def solve_gated_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=None,
@@ -156,69 +219,89 @@ def solve_gated_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=
     -------
     GatedReLUSolution
     """
-    check_backend(backend)
-    if not (np.isfinite(alpha) and alpha > 0):
-        raise ValueError(f"alpha must be a positive finite number; got {alpha!r}.")
-    X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
-                    input_name="X")
-    Y = check_array(Y, ensure_2d=False, dtype=np.float64, input_name="Y")
-    if Y.ndim == 1:
-        Y = Y[:, None]
-    if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
-        raise ValueError(f"Y must have shape ({X.shape[0]},) or ({X.shape[0]}, n_outputs); "
-                         f"got {Y.shape}.")
-    gates = check_array(gates, dtype=np.float64, input_name="gates")
-    if gates.shape[0] != X.shape[1]:
-        raise ValueError(f"gates must have shape ({X.shape[1]}, n_gates) to match X; "
-                         f"got {gates.shape}.")
-    if sample_weight is None:
-        sample_weight = np.ones(X.shape[0])
-    sample_weight = check_array(sample_weight, ensure_2d=False, dtype=np.float64,
-                                input_name="sample_weight")
-    if sample_weight.shape != (X.shape[0],) or np.any(sample_weight < 0) or not (
-            sample_weight.sum() > 0):
-        raise ValueError("sample_weight must be non-negative, of shape (n_samples,), "
-                         "and not all zero.")
-    check_magnitudes(X, Y if loss == "squared_error" else None)
-    n_outputs = Y.shape[1]
-    if coef_init is not None:
-        coef_init = np.asarray(coef_init)
-        if coef_init.shape != (X.shape[1], gates.shape[1], n_outputs):
-            raise ValueError(f"coef_init must have shape {(X.shape[1], gates.shape[1], n_outputs)}; "
-                             f"got {coef_init.shape}.")
-
-    # Rows with zero weight do not enter the program, not even through the patterns.
-    counted = sample_weight > 0
-    if not counted.all():
-        X, Y, sample_weight = X[counted], Y[counted], sample_weight[counted]
+    X, Y, gates, sample_weight, coef_init = _validate(
+        X, Y, gates, alpha, loss, sample_weight, coef_init, lambda d, g, c: (d, g, c),
+        backend)
     loss_obj = make_loss(loss, Y, sample_weight)
     kernels = get_backend(backend, X)
     X = as_solver_matrix(X)
-
+    n_outputs = Y.shape[1]
     with threadpool_limits(limits=n_jobs_to_threads(n_jobs)):
         mask, keep = activation_patterns(X, gates, strict=strict_patterns)
         design = GatedReLUDesign(X, mask, n_outputs, kernels)
-        n_patterns = len(keep)
         # Solver layout: column k * P + j holds the block of pattern j for output k.
         if coef_init is None:
-            U0 = np.zeros((X.shape[1], n_outputs * n_patterns), dtype=X.dtype)
+            U0 = np.zeros((X.shape[1], design.n_groups), dtype=X.dtype)
         else:
             U0 = coef_init[:, keep, :].transpose(0, 2, 1).reshape(X.shape[1], -1)
-        result = solve_group_lasso(design, loss_obj, GroupL2(alpha, kernels), U0, tol=tol,
-                                   max_iter=max_iter, solver=solver, verbose=verbose,
-                                   callback=callback)
-
+        result = _solve(design, loss_obj, GroupL2(alpha, kernels), U0, tol, max_iter,
+                        solver, verbose, callback)
     return GatedReLUSolution(
         weights=np.ascontiguousarray(
-            result.U.reshape(X.shape[1], n_outputs, n_patterns).transpose(0, 2, 1)),
-        gate_indices=keep,
-        patterns=mask,
-        objective=result.primal,
-        dual_objective=result.dual,
-        duality_gap=result.relative_gap,
-        n_iter=result.n_iter,
-        converged=result.converged,
-        stalled=result.stalled,
-        objective_curve=np.asarray(result.objectives, dtype=np.float64),
-        output=result.F,
-    )
+            result.U.reshape(X.shape[1], n_outputs, len(keep)).transpose(0, 2, 1)),
+        gate_indices=keep, patterns=mask, objective=result.primal,
+        dual_objective=result.dual, duality_gap=result.relative_gap, n_iter=result.n_iter,
+        converged=result.converged, stalled=result.stalled,
+        objective_curve=np.asarray(result.objectives, dtype=np.float64), output=result.F)
+
+
+def solve_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=None,
+               strict_patterns=False, coef_init=None, tol=1e-6, max_iter=10000,
+               solver="auto", backend="auto", n_jobs=None, verbose=0, callback=None):
+    r"""Solve the cone-constrained ReLU program (Pilanci & Ergen 2020) for given gates.
+
+    .. math::
+
+        \min_{V, W} \; L\Big(\sum_j D_j X (V_j - W_j),\; Y\Big)
+        + \alpha \sum_{j,k} \big(\|V_{jk}\|_2 + \|W_{jk}\|_2\big)
+        \quad \text{s.t.} \quad (2 D_j - I) X V_{jk} \ge 0,\; (2 D_j - I) X W_{jk} \ge 0.
+
+    Its solution is a two-layer ReLU network trained to the global optimum of its
+    weight-decay objective (over the sampled patterns). The solver is FISTA with the
+    exact proximal operator of the constrained group norm, ``shrink(project_K(.))``
+    (projections onto the activation cones by warm-started non-negative least
+    squares), inside the same working-set loop as the gated program: every iterate is
+    feasible, and the duality gap certifies the result.
+
+    Parameters
+    ----------
+    X, Y, gates, alpha, loss, sample_weight, strict_patterns, tol, max_iter, solver,
+    backend, n_jobs, verbose, callback
+        As in :func:`solve_gated_relu`. Sparse ``X`` is densified for the projections.
+    coef_init : ndarray of shape (2, n_features, n_gates, n_outputs), default=None
+        Warm start (``[V, W]`` in the layout of ``gates``); projected onto the cones.
+
+    Returns
+    -------
+    ReLUSolution
+    """
+    X, Y, gates, sample_weight, coef_init = _validate(
+        X, Y, gates, alpha, loss, sample_weight, coef_init,
+        lambda d, g, c: (2, d, g, c), backend)
+    loss_obj = make_loss(loss, Y, sample_weight)
+    kernels = get_backend(backend, X)
+    X = as_solver_matrix(X)
+    n_outputs = Y.shape[1]
+    d = X.shape[1]
+    with threadpool_limits(limits=n_jobs_to_threads(n_jobs)):
+        mask, keep = activation_patterns(X, gates, strict=strict_patterns)
+        design = ReLUDesign(X, mask, n_outputs, kernels)
+        dense_rows = X.toarray() if sparse.issparse(X) else X
+        penalty = ConeConstrainedGroupL2(alpha, kernels, dense_rows, mask,
+                                         design.group_pattern)
+        # Solver layout: column k * 2P + s * P + j holds [V, W][s] of pattern j, output k.
+        if coef_init is None:
+            U0 = np.zeros((d, design.n_groups), dtype=X.dtype)
+        else:
+            U0 = coef_init[:, :, keep, :].transpose(1, 3, 0, 2).reshape(d, -1)
+            U0 = penalty.project(np.asarray(U0, dtype=np.float64)).astype(X.dtype)
+        result = _solve(design, loss_obj, penalty, U0, tol, max_iter, solver, verbose,
+                        callback)
+    return ReLUSolution(
+        weights=np.ascontiguousarray(
+            result.U.reshape(d, n_outputs, 2, len(keep)).transpose(2, 0, 3, 1)),
+        gate_indices=keep, patterns=mask, objective=result.primal,
+        dual_objective=result.dual, duality_gap=result.relative_gap, n_iter=result.n_iter,
+        converged=result.converged, stalled=result.stalled,
+        objective_curve=np.asarray(result.objectives, dtype=np.float64), output=result.F,
+        constraint_violation=penalty.constraint_violation(result.U))

@@ -1,9 +1,22 @@
-"""The group penalty of the gated program and its proximal operator.
+"""Group penalties of the convex programs: value, proximal operator, dual bounds.
 
-``alpha * sum_g ||U_g||_2`` with one group per column of ``U`` (a (pattern, output)
-pair, as scnn's ``NeuronGL1``). Its prox is group soft-thresholding; its dual norm,
-``max_g ||G_g||_2 / alpha``, decides whether a dual point is feasible.
+``alpha * sum_g ||U_g||_2`` with one group per column of ``U``. A solver asks a penalty
+for three things:
+
+- ``prox(Y, G, step, out)``: the proximal step ``out = prox_{step * penalty}(Y - step G)``;
+- per-group *dual bounds* ``b_g``: with the dual point ``Theta = -grad L``, the smallest
+  ``kappa``-rescaling that makes ``Theta`` dual feasible is ``kappa = alpha / max_g b_g``;
+- the columns it acts on, through ``restrict(groups)``.
+
+:class:`GroupL2` is the gated program's penalty (``b_g = ||G_g||``).
+:class:`ConeConstrainedGroupL2` adds the ReLU program's constraints ``U_g in K_g``
+(Pilanci & Ergen 2020); its prox is ``shrink(project_K(V))``, which is exact for a cone
+and a Euclidean norm, so every iterate is feasible.
 """
+
+import numpy as np
+
+from ._core import cones
 
 
 class GroupL2:
@@ -12,7 +25,7 @@ class GroupL2:
     Parameters
     ----------
     alpha : float
-        Regularization strength, ``>= 0``.
+        Regularization strength, ``> 0``.
     kernels : namespace
         Backend kernels (:func:`skconvexnn.backends.get_backend`).
     """
@@ -21,6 +34,10 @@ class GroupL2:
         self.alpha = float(alpha)
         self.kernels = kernels
 
+    def restrict(self, groups):
+        """The penalty on the columns ``groups`` (the same object: it is separable)."""
+        return self
+
     def value_from_norms(self, norms):
         """Penalty value given the column norms."""
         return self.alpha * float(norms.sum())
@@ -28,16 +45,137 @@ class GroupL2:
     def value(self, U):
         return self.value_from_norms(self.kernels.group_norms(U))
 
-    def prox(self, V, step, out):
-        """``out = argmin_U ||U - V||^2 / (2 step) + penalty(U)``; returns its column norms."""
-        return self.kernels.group_soft_threshold(V, step * self.alpha, out)
+    def prox(self, Y, G, step, out):
+        """``out = argmin_U ||U - (Y - step G)||^2 / (2 step) + penalty(U)``.
 
-    def dual_scaling(self, gradient_norms):
-        """Largest ``kappa <= 1`` that makes ``-kappa * grad`` dual feasible.
-
-        Feasibility is ``||A_g^T Theta|| <= alpha`` for every group ``g``.
+        Returns the column norms of ``out`` and the dual bounds ``||G_w||``.
         """
-        largest = float(gradient_norms.max()) if gradient_norms.size else 0.0
+        norms = self.kernels.group_soft_threshold(Y - step * G, step * self.alpha, out)
+        return norms, self.kernels.group_norms(G)
+
+    def dual_bounds(self, U, G, step):
+        """Dual bounds of all columns at weights ``U`` with loss gradient ``G``."""
+        return self.kernels.group_norms(G)
+
+    def constraint_violation(self, U):
+        """The gated program has no constraints."""
+        return 0.0
+
+    def dual_scaling(self, bounds):
+        """Largest ``kappa <= 1`` that makes ``-kappa * grad L`` dual feasible."""
+        largest = float(bounds.max()) if bounds.size else 0.0
         if largest <= self.alpha:
             return 1.0
         return self.alpha / largest
+
+
+class _ProjectionState:
+    """Warm start of every group's projection: active constraints and multipliers."""
+
+    def __init__(self, n_groups, n_features):
+        self.active = np.zeros((n_groups, n_features), dtype=np.int64)
+        self.mu = np.zeros((n_groups, n_features))
+        self.n_active = np.zeros(n_groups, dtype=np.int64)
+
+
+class ConeConstrainedGroupL2(GroupL2):
+    """``alpha * sum_w ||U_w||_2`` subject to ``U_w in K_w`` for every column.
+
+    ``K_w = {u : (2 D_j - I) X u >= 0}`` for the pattern ``j`` of column ``w``.
+
+    Parameters
+    ----------
+    alpha : float
+    kernels : namespace
+    X : {ndarray} of shape (n, d)
+        Rows of the program (dense; the projections read them row by row).
+    mask : ndarray of shape (n, P), uint8
+        Activation patterns.
+    group_pattern : ndarray of shape (n_groups,), int64
+        Pattern of every group (column) of the full program.
+    tol : float, default=1e-12
+        Relative feasibility the projections reach.
+    """
+
+    #: Inactive groups' dual bounds only need to be known below ``alpha``: their
+    #: projections stop once under ``(1 - _EARLY_STOP_MARGIN) * alpha``.
+    _EARLY_STOP_MARGIN = 1e-3
+    #: Dual bounds are valid for any multipliers ``mu >= 0``, so the certificate's
+    #: projections take at most this many active-set steps per call; the warm start
+    #: carries the rest of the work to the next outer iteration.
+    _CERTIFICATE_STEPS = 8
+
+    def __init__(self, alpha, kernels, X, mask, group_pattern, tol=1e-12):
+        super().__init__(alpha, kernels)
+        self.X = X
+        self.mask = mask
+        self.group_pattern = np.asarray(group_pattern, dtype=np.int64)
+        self.tol = tol
+        n_groups = len(self.group_pattern)
+        # Warm-start state of every group's projections (active constraints and their
+        # multipliers), one for the prox and one for the certificate: the certificate's
+        # capped runs must not leave half-finished active sets to the prox.
+        self._prox_state = _ProjectionState(n_groups, X.shape[1])
+        self._bound_state = _ProjectionState(n_groups, X.shape[1])
+        self._groups = np.arange(n_groups, dtype=np.int64)
+
+    def restrict(self, groups):
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view._groups = np.asarray(groups, dtype=np.int64)
+        return view
+
+    def project(self, V, targets=None, max_steps=-1, state=None):
+        """Project column ``w`` of ``V`` onto the cone of group ``self._groups[w]``.
+
+        Warm-started from each group's last active set; one dense product ``X @ Z``
+        checks all candidates at once, and only columns that still violate a constraint
+        continue their Lawson-Hanson iterations (at most ``max_steps``, ``-1``: until
+        exact; a capped column is ``V + A^T mu``, ``mu >= 0``, not the projection).
+        """
+        state = self._prox_state if state is None else state
+        V = np.ascontiguousarray(V, dtype=np.float64)
+        out = np.empty_like(V)
+        if V.shape[1] == 0:
+            return out
+        if targets is None:
+            targets = np.full(V.shape[1], -1.0)
+        patterns = self.group_pattern[self._groups]
+        cones.warm_candidates(self.X, self.mask, patterns, self._groups, V, state.active,
+                              state.mu, state.n_active, out)
+        XZ = np.ascontiguousarray(self.X @ out, dtype=np.float64)
+        cones.finish_projections(self.X, self.mask, patterns, self._groups, V, XZ,
+                                 state.active, state.mu, state.n_active, self.tol, targets,
+                                 max_steps, out)
+        return out
+
+    def prox(self, Y, G, step, out):
+        """``out = shrink(project_K(Y - step G))``; dual bounds ``||Z - Y|| / step``.
+
+        With ``Z = Y - step G + A^T nu`` (``nu >= 0`` the projection's multipliers),
+        ``(Z - Y) / step = -G + A^T (nu / step)``: a point of ``-G + cone(A^T)``, whose
+        norm bounds the group's distance to dual feasibility.
+        """
+        Z = self.project(Y - step * G)
+        norms = self.kernels.group_soft_threshold(Z, step * self.alpha, out)
+        return norms, self.kernels.group_norms(Z - Y) / step
+
+    def dual_bounds(self, U, G, step):
+        """Dual bounds ``||project_K(U - step G) - U|| / step`` of all columns.
+
+        For a zero column this is ``||project_K(-G)||``, the exact distance; its
+        projection stops early once the bound is safely below ``alpha``.
+        """
+        zero = self.kernels.group_norms(U) == 0
+        targets = np.where(zero, (1 - self._EARLY_STOP_MARGIN) * self.alpha * step, -1.0)
+        Z = self.project(U - step * G, targets, self._CERTIFICATE_STEPS, self._bound_state)
+        return self.kernels.group_norms(Z - U) / step
+
+    def constraint_violation(self, U):
+        """``max (-(2 D_j - I) X u_w)_+`` over the columns (``0`` for a feasible ``U``)."""
+        columns = np.flatnonzero(self.kernels.group_norms(U) > 0)
+        if len(columns) == 0:
+            return 0.0
+        values = np.asarray(self.X @ U[:, columns], dtype=np.float64)
+        signs = 2.0 * self.mask[:, self.group_pattern[self._groups[columns]]] - 1.0
+        return float(max(0.0, -(signs * values).min()))

@@ -5,17 +5,19 @@ Minimises ``L(A_W U) + alpha * sum_w ||U[:, w]||`` over the columns ``W`` in pla
 calls R-FISTA, with its momentum written correctly (``t+ = (1 + sqrt(1 + 4 t^2)) / 2``):
 
 1. at the extrapolated point ``Y``: gradient ``G = A^T grad L(A Y)``;
-2. ``X+ = prox_{step * alpha}(Y - step * G)``, backtracking (``step *= 1/2``) until the
+2. ``X+ = prox_{step * penalty}(Y - step * G)``, backtracking (``step *= 1/2``) until the
    quadratic upper bound holds; the step grows by 1.25 when the bound is loose by 5x
-   (Liu et al.'s Lassplore rule, as scnn);
+   (Liu et al.'s Lassplore rule, as scnn). For the ReLU program the prox projects onto
+   the activation cones first, so every iterate is feasible;
 3. momentum, restarted when the gradient-mapping test fails (O'Donoghue & Candes 2015).
 
 One forward product (at ``X+``) and one adjoint (at ``Y``) per iteration: the output at
 the extrapolated point is extrapolated too (``A Y+ = A X+ + beta (A X+ - A X)``).
 
-The gradient at ``Y`` also gives a dual point ``Theta = -kappa grad L(A Y)``, so every
-iteration knows a duality gap for free: the best dual value seen so far against the
-current primal value. The loop stops when that gap is below the tolerance.
+The gradient at ``Y`` also gives a dual point ``Theta = -kappa grad L(A Y)``, with
+``kappa`` from the dual bounds the prox returns, so every iteration knows a duality gap
+for free: the best dual value seen so far against the current primal value. The loop
+stops when that gap is below the tolerance.
 """
 
 from dataclasses import dataclass, field
@@ -101,11 +103,9 @@ def fista(op, loss, penalty, U, F, *, step, max_iter, tol_abs, tol_rel=0.0,
         n_iter += 1
         f_y, R = loss.value_and_gradient(Fy)
         G = op.adjoint(R)
-        kappa = penalty.dual_scaling(op.kernels.group_norms(G))
-        dual = max(dual, loss.dual_value(Fy, kappa))
 
         for _ in range(_MAX_BACKTRACKS):
-            norms_new = penalty.prox(y - step * G, step, x_new)
+            norms_new, bounds = penalty.prox(y, G, step, x_new)
             Fx_new = op.forward(x_new)
             f_new = loss.value(Fx_new)
             s = x_new - y
@@ -121,6 +121,8 @@ def fista(op, loss, penalty, U, F, *, step, max_iter, tol_abs, tol_rel=0.0,
             # Overflow or underflow: nothing sensible is left to do at this precision.
             stalled = True
             break
+        # The gradient at y gives a dual point; the prox gave its feasibility bounds.
+        dual = max(dual, loss.dual_value(Fy, penalty.dual_scaling(bounds)))
         if _GROWTH_LOOSENESS * 2 * step * excess < quad:
             step *= _GROWTH_FACTOR
 

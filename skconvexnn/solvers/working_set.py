@@ -131,8 +131,8 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
             support = np.flatnonzero(norms(U) > 0)
             F_check = design.restrict(support).forward(U[:, support], dtype=np.float64)
         gradient = design.full_adjoint(loss.gradient(F_check), dtype=np.float64)
-        gradient_norms = norms(gradient)
-        kappa = penalty.dual_scaling(gradient_norms)
+        bounds = penalty.dual_bounds(U, gradient, step if step is not None else 1.0)
+        kappa = penalty.dual_scaling(bounds)
         best_dual = max(best_dual, loss.dual_value(F_check, kappa))
         weight_norms = norms(U)
         primal = loss.value(F_check) + penalty.value_from_norms(weight_norms)
@@ -149,7 +149,7 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
 
         if use_working_set:
             support = weight_norms > 0
-            score = gradient_norms / alpha
+            score = bounds / alpha
             score[support] = np.inf
             size = int(min(design.n_groups,
                            max(_WS_MIN_SIZE, 2 * int(support.sum()))))
@@ -162,7 +162,7 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
         if step is None:
             step = _initial_step(op, loss)
 
-        inner = fista(op, loss, penalty, U[:, groups], F, step=step,
+        inner = fista(op, loss, penalty.restrict(groups), U[:, groups], F, step=step,
                       max_iter=max_iter - n_iter, tol_abs=tol_abs, tol_rel=tol_rel,
                       callback=callback)
         U[:, groups] = inner.U
