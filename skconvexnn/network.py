@@ -1,6 +1,14 @@
 """From convex weights to the two-layer network they define, and that network's forward pass.
 
-The gated convex model with groups per (pattern ``j``, output ``k``) is the network
+**ReLU.** A solution ``(V, W)`` of the cone-constrained program is an ordinary ReLU
+network (Pilanci & Ergen 2020): every non-zero ``v = V[:, j, k]`` gives a hidden unit
+with input weights ``v / sqrt(||v||)`` and output weight ``+sqrt(||v||)`` into output
+``k``, every non-zero ``w`` one with ``w / sqrt(||w||)`` and ``-sqrt(||w||)``. Because
+``v`` lies in its activation cone, ``relu(X v) = D_j X v`` on the training rows, so the
+network reproduces the convex model there, and its weight decay
+``(1/2)(||w1||^2 + w2^2) = ||v||`` is the group penalty.
+
+**Gated ReLU.** The gated convex model with groups per (pattern ``j``, output ``k``) is the network
 
     f_k(x) = sum_{active (j, k)} 1[x_aug . g_j >= 0] * (x . w1_jk + b1_jk) * w2_jk
 
@@ -15,6 +23,7 @@ gate ``g_j``, not on the sign of their own pre-activation.
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.utils.extmath import safe_sparse_dot
 
 
 @dataclass
@@ -37,6 +46,67 @@ class TwoLayerNetwork:
     hidden_pattern: np.ndarray
 
 
+def _units(weights, sign, fit_intercept):
+    """Hidden units of the non-zero blocks of ``weights`` (d_aug, P, c)."""
+    n_outputs = weights.shape[2]
+    norms = np.sqrt(np.einsum("rjk,rjk->jk", weights, weights, dtype=np.float64))
+    pattern, output = np.nonzero(norms > 0)
+    scale = np.sqrt(norms[pattern, output])
+    W1 = weights[:, pattern, output] / scale.astype(weights.dtype)
+    W2 = np.zeros((len(pattern), n_outputs), dtype=weights.dtype)
+    W2[np.arange(len(pattern)), output] = sign * scale
+    if fit_intercept:
+        b1 = np.ascontiguousarray(W1[-1])
+        W1 = W1[:-1]
+    else:
+        b1 = np.zeros(len(pattern), dtype=weights.dtype)
+    return np.ascontiguousarray(W1), W2, b1, pattern.astype(np.int64)
+
+
+def relu_network(weights, fit_intercept, output_bias=None):
+    """The ReLU network of convex weights ``weights = [V, W]``, shape (2, d_aug, P, c).
+
+    Parameters
+    ----------
+    weights : ndarray of shape (2, n_features + fit_intercept, n_patterns, n_outputs)
+    fit_intercept : bool
+        Whether the last input coordinate is the constant 1 (it becomes the hidden bias).
+    output_bias : ndarray of shape (n_outputs,), default=None
+        Output biases (zero when None).
+
+    Returns
+    -------
+    TwoLayerNetwork
+        ``hidden_pattern`` gives each unit's pattern (informative: a ReLU unit switches on
+        its own pre-activation).
+    """
+    units = [_units(weights[0], 1.0, fit_intercept), _units(weights[1], -1.0, fit_intercept)]
+    W1 = np.hstack([u[0] for u in units])
+    W2 = np.vstack([u[1] for u in units])
+    b1 = np.concatenate([u[2] for u in units])
+    b2 = np.zeros(weights.shape[3], dtype=weights.dtype)
+    if output_bias is not None:
+        b2[...] = output_bias
+    return TwoLayerNetwork(coefs=[W1, W2], intercepts=[b1, b2],
+                           hidden_pattern=np.concatenate([u[3] for u in units]))
+
+
+def relu_forward(X, network):
+    """Output of the ReLU network on ``X`` (n_samples, n_outputs).
+
+    The same arithmetic as ``MLPClassifier``'s forward pass, so a network exported with
+    ``to_mlp`` predicts identically.
+    """
+    W1, W2 = network.coefs
+    b1, b2 = network.intercepts
+    hidden = safe_sparse_dot(X, W1)
+    hidden += b1
+    np.maximum(hidden, 0, out=hidden)
+    out = safe_sparse_dot(hidden, W2)
+    out += b2
+    return out
+
+
 def gated_network(weights, fit_intercept):
     """The gated network of convex weights ``weights`` of shape (d_aug, P, c).
 
@@ -50,21 +120,9 @@ def gated_network(weights, fit_intercept):
     -------
     TwoLayerNetwork
     """
-    d_aug, n_patterns, n_outputs = weights.shape
-    norms = np.sqrt(np.einsum("rjk,rjk->jk", weights, weights, dtype=np.float64))
-    pattern, output = np.nonzero(norms > 0)
-    scale = np.sqrt(norms[pattern, output])
-    W1 = weights[:, pattern, output] / scale.astype(weights.dtype)
-    W2 = np.zeros((len(pattern), n_outputs), dtype=weights.dtype)
-    W2[np.arange(len(pattern)), output] = scale
-    if fit_intercept:
-        b1 = np.ascontiguousarray(W1[-1])
-        W1 = W1[:-1]
-    else:
-        b1 = np.zeros(len(pattern), dtype=weights.dtype)
-    b2 = np.zeros(n_outputs, dtype=weights.dtype)
-    return TwoLayerNetwork(coefs=[np.ascontiguousarray(W1), W2], intercepts=[b1, b2],
-                           hidden_pattern=pattern.astype(np.int64))
+    W1, W2, b1, pattern = _units(weights, 1.0, fit_intercept)
+    b2 = np.zeros(weights.shape[2], dtype=weights.dtype)
+    return TwoLayerNetwork(coefs=[W1, W2], intercepts=[b1, b2], hidden_pattern=pattern)
 
 
 def gated_forward(X, X_aug, gates, network):

@@ -15,7 +15,6 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import skconvexnn.estimators._base as base_module
 from skconvexnn import GatedReLUClassifier, GatedReLURegressor
 from skconvexnn.losses import make_loss
 from skconvexnn.patterns import activation_patterns, add_intercept_column
@@ -67,7 +66,8 @@ def no_solver(monkeypatch):
     """Fail loudly if validation lets bad input reach the solver."""
     def solver_must_not_run(*args, **kwargs):
         raise AssertionError("bad input reached the solver")
-    monkeypatch.setattr(base_module, "solve_gated_relu", solver_must_not_run)
+    for program in (GatedReLUClassifier, GatedReLURegressor):
+        monkeypatch.setattr(program, "_solve", solver_must_not_run)
 
 
 X_OK, Y_OK = _classification()

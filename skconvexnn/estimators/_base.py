@@ -1,17 +1,27 @@
-"""What every convex-network estimator shares: parameters, validation, the fit helper."""
+"""What every convex-network estimator shares: parameters, validation, the fit helper,
+and the classification / regression logic.
+
+An estimator is one of the mixins below (classifier or regressor) over
+:class:`BaseConvexNetwork`, plus a program: three hooks that say how the convex program
+is solved (``_solve``), which network its solution is (``_network``) and how that
+network predicts (``_forward``). ``_gated.py`` and ``_relu.py`` provide them.
+"""
 
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from scipy.special import expit, log_expit, log_softmax, softmax
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..backends import BACKENDS, check_backend
-from ..functional import check_magnitudes, solve_gated_relu
-from ..network import TwoLayerNetwork, gated_forward, gated_network
+from ..functional import check_magnitudes
+from ..network import TwoLayerNetwork
 from ..patterns import add_intercept_column, sample_gates
 from ..solvers import SOLVERS
 
@@ -20,8 +30,8 @@ _ACCEPT_SPARSE = ["csr", "csc"]
 _DTYPES = [np.float64, np.float32]
 
 
-class BaseGatedReLU(BaseEstimator):
-    """Shared machinery of the gated ReLU estimators (not for direct use)."""
+class BaseConvexNetwork(BaseEstimator):
+    """Shared machinery of the convex-network estimators (not for direct use)."""
 
     _parameter_constraints: dict = {
         "n_patterns": [Interval(Integral, 1, None, closed="left")],
@@ -38,10 +48,38 @@ class BaseGatedReLU(BaseEstimator):
         "verbose": ["verbose"],
     }
 
+    # --- the program's hooks --------------------------------------------------------
+
+    def _solve(self, X_aug, Y, gates, sample_weight, loss, coef_init):
+        """Solve the convex program; return a solution of :mod:`skconvexnn.functional`."""
+        raise NotImplementedError
+
+    def _network(self, weights, output_offset):
+        """The :class:`~skconvexnn.network.TwoLayerNetwork` of the convex weights."""
+        raise NotImplementedError
+
+    def _forward(self, X):
+        """Network output (n, n_outputs_) on validated ``X``."""
+        raise NotImplementedError
+
+    # --- shared ---------------------------------------------------------------------
+
     def _validate_X_predict(self, X):
         check_is_fitted(self)
         return validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES,
                              reset=False)
+
+    def _check_fit_inputs(self, X, y, sample_weight, **validate_kwargs):
+        check_backend(self.backend)
+        X, y = validate_data(self, X, y, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES,
+                             ensure_min_samples=2, **validate_kwargs)
+        check_magnitudes(X, y if validate_kwargs.get("y_numeric") else None)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                             ensure_non_negative=True)
+        return X, y, sample_weight
+
+    def _current_network(self):
+        return TwoLayerNetwork(self.coefs_, self.intercepts_, self.hidden_pattern_)
 
     def _fit_convex(self, X, Y, sample_weight, loss, output_offset=None):
         """Fit the convex program to targets ``Y`` (n, c) already encoded for ``loss``.
@@ -71,14 +109,8 @@ class BaseGatedReLU(BaseEstimator):
                                  random_state=self.random_state)
             coef_init = None
 
-        solution = solve_gated_relu(
-            X_aug, Y, gates, self.alpha, loss=loss, sample_weight=sample_weight,
-            coef_init=coef_init, tol=self.tol, max_iter=self.max_iter, solver=self.solver,
-            backend=self.backend, n_jobs=self.n_jobs, verbose=self.verbose,
-        )
-        network = gated_network(solution.weights, self.fit_intercept)
-        if output_offset is not None:
-            network.intercepts[1][...] = output_offset
+        solution = self._solve(X_aug, Y, gates, sample_weight, loss, coef_init)
+        network = self._network(solution.weights, output_offset)
 
         self.gates_ = gates[:, solution.gate_indices]
         self.n_patterns_ = len(solution.gate_indices)
@@ -91,50 +123,159 @@ class BaseGatedReLU(BaseEstimator):
         self.n_outputs_ = Y.shape[1]
         self.objective_ = solution.objective
         self.loss_ = solution.objective
+        self.best_loss_ = solution.objective
         self.duality_gap_ = solution.duality_gap
         self.converged_ = solution.converged
         self.n_iter_ = solution.n_iter
         self.loss_curve_ = solution.objective_curve.tolist()
+        if hasattr(solution, "constraint_violation"):
+            self.constraint_violation_ = solution.constraint_violation
         self._warm_signature = signature
-        if solution.stalled and X.dtype == np.float32:
-            warnings.warn(
-                f"{type(self).__name__}: float32 precision stopped the solver at relative "
-                f"duality gap {solution.duality_gap:.2e} > tol={self.tol:g}. Pass float64 "
-                "data for a tighter certificate, or loosen tol.",
-                ConvergenceWarning,
-            )
-        elif solution.stalled:
-            warnings.warn(
-                f"{type(self).__name__}: the solver stopped making progress (its step size "
-                f"under- or overflowed) at relative duality gap {solution.duality_gap:.2e} "
-                f"> tol={self.tol:g}. Rescale the features and targets.",
-                ConvergenceWarning,
-            )
-        elif not solution.converged:
-            warnings.warn(
-                f"{type(self).__name__} stopped after max_iter={self.max_iter} iterations "
-                f"with relative duality gap {solution.duality_gap:.2e} > tol={self.tol:g}. "
-                "Increase max_iter, loosen tol, or standardize the features.",
-                ConvergenceWarning,
-            )
+        self._warn_if_not_converged(solution, X.dtype)
         return self
 
-    def _check_fit_inputs(self, X, y, sample_weight, **validate_kwargs):
-        check_backend(self.backend)
-        X, y = validate_data(self, X, y, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES,
-                             ensure_min_samples=2, **validate_kwargs)
-        check_magnitudes(X, y if validate_kwargs.get("y_numeric") else None)
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                             ensure_non_negative=True)
-        return X, y, sample_weight
-
-    def _forward(self, X):
-        """Network output (n, n_outputs_) on validated ``X``."""
-        X_aug = add_intercept_column(X) if self.fit_intercept else X
-        network = TwoLayerNetwork(self.coefs_, self.intercepts_, self.hidden_pattern_)
-        return gated_forward(X, X_aug, self.gates_, network)
+    def _warn_if_not_converged(self, solution, dtype):
+        name = type(self).__name__
+        if solution.stalled and dtype == np.float32:
+            message = (f"{name}: float32 precision stopped the solver at relative duality "
+                       f"gap {solution.duality_gap:.2e} > tol={self.tol:g}. Pass float64 "
+                       "data for a tighter certificate, or loosen tol.")
+        elif solution.stalled:
+            message = (f"{name}: the solver stopped making progress (its step size under- "
+                       f"or overflowed) at relative duality gap {solution.duality_gap:.2e} "
+                       f"> tol={self.tol:g}. Rescale the features and targets.")
+        elif not solution.converged:
+            message = (f"{name} stopped after max_iter={self.max_iter} iterations with "
+                       f"relative duality gap {solution.duality_gap:.2e} > tol={self.tol:g}. "
+                       "Increase max_iter, loosen tol, or standardize the features.")
+        else:
+            return
+        warnings.warn(message, ConvergenceWarning)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        return tags
+
+
+def _uses_log_loss(estimator):
+    return estimator.loss == "log_loss"
+
+
+class ConvexClassifierMixin:
+    """Label encoding, decisions and probabilities of the convex classifiers.
+
+    Two classes: one output, targets +-1 (logistic loss, or squared error as scnn).
+    More: one output per class, one-hot targets (softmax cross-entropy, or squared
+    error). The classifiers have no output bias.
+    """
+
+    _loss_constraints: dict = {"loss": [StrOptions({"log_loss", "squared_error"})]}
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data ``X`` and labels ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; the loss is their weighted average.
+
+        Returns
+        -------
+        self
+        """
+        X, y, sample_weight = self._check_fit_inputs(X, y, sample_weight)
+        check_classification_targets(y)
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        n_weighted_classes = len(np.unique(y_index[sample_weight > 0]))
+        if n_weighted_classes < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes with "
+                f"positive weight; got {n_weighted_classes} class."
+            )
+        if len(self.classes_) == 2:
+            Y = (2.0 * y_index - 1.0)[:, None]
+            self.out_activation_ = "logistic" if self.loss == "log_loss" else "identity"
+        else:
+            Y = np.eye(len(self.classes_))[y_index]
+            self.out_activation_ = "softmax" if self.loss == "log_loss" else "identity"
+        return self._fit_convex(X, Y, sample_weight, self.loss)
+
+    def decision_function(self, X):
+        """Network output: shape (n_samples,) for two classes, else (n_samples, n_classes).
+
+        Positive values (binary) or the largest column (multiclass) give the class.
+        """
+        scores = self._forward(self._validate_X_predict(X))
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        """Predicted class labels, shape (n_samples,)."""
+        scores = self.decision_function(X)
+        index = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
+        return self.classes_[index]
+
+    @available_if(_uses_log_loss)
+    def predict_proba(self, X):
+        """Class probabilities (sigmoid / softmax of the output); ``loss="log_loss"`` only."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            positive = expit(scores)
+            return np.column_stack([1.0 - positive, positive])
+        return softmax(scores, axis=1)
+
+    @available_if(_uses_log_loss)
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba`, computed stably."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return np.column_stack([log_expit(-scores), log_expit(scores)])
+        return log_softmax(scores, axis=1)
+
+
+class ConvexRegressorMixin:
+    """Targets and predictions of the convex regressors (squared error, several outputs).
+
+    With ``fit_intercept=True`` the (weighted) mean of ``y`` is the network's output
+    bias (not regularized, as in ``MLPRegressor``) and the convex program fits ``y``
+    minus that mean, so predictions shift with the targets.
+    """
+
+    _loss_constraints: dict = {"loss": [StrOptions({"squared_error"})]}
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data ``X`` and targets ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; the loss is their weighted average.
+
+        Returns
+        -------
+        self
+        """
+        X, y, sample_weight = self._check_fit_inputs(X, y, sample_weight,
+                                                     multi_output=True, y_numeric=True)
+        self._y_is_1d = y.ndim == 1
+        self.out_activation_ = "identity"
+        Y = y[:, None] if y.ndim == 1 else y
+        offset = (np.average(Y, axis=0, weights=sample_weight) if self.fit_intercept
+                  else None)
+        return self._fit_convex(X, Y, sample_weight, self.loss, output_offset=offset)
+
+    def predict(self, X):
+        """Predicted targets, shape (n_samples,) or (n_samples, n_outputs) like ``y``."""
+        out = self._forward(self._validate_X_predict(X))
+        return out.ravel() if self._y_is_1d else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
         return tags

@@ -1,0 +1,136 @@
+"""Docstring pieces shared by the estimators (numpydoc sections)."""
+
+PARAMETERS = """
+    n_patterns : int, default=100
+        Number of gate vectors sampled (the analogue of ``hidden_layer_sizes``). Gates
+        that produce the same activation pattern on the training data, or none at all,
+        are merged or dropped; ``n_patterns_`` is what remains.
+    alpha : float, default=1e-3
+        Regularization strength (> 0). It equals the weight-decay coefficient of the
+        equivalent network in the objective ``loss + (alpha/2) * (||W1||^2 + ||W2||^2)``
+        with the loss averaged over samples. ``MLPClassifier`` adds
+        ``alpha_mlp / (2 n_samples) * ||W||^2`` to its mean loss, so its ``alpha_mlp``
+        corresponds to ``alpha * n_samples`` here.
+    fit_intercept : bool, default=True
+        Append a constant input: each hidden unit gets a bias, regularized with its
+        weights as in the convex formulation (Pilanci & Ergen 2020).
+    solver : {"auto", "working_set", "fista"}, default="auto"
+        ``"working_set"`` (what ``"auto"`` picks): FISTA on a working set of groups grown
+        from the full gradient and certified by the full duality gap. ``"fista"``: FISTA
+        on every group at once.
+    max_iter : int, default=10000
+        Budget of FISTA iterations.
+    tol : float, default=1e-3
+        Stop when the relative duality gap ``(primal - dual) / primal`` is below ``tol``:
+        then ``objective_ - optimum <= tol * objective_``. (1e-3
+        and 1e-4 gave the same cross-validated accuracy in ``benchmarks/RESULTS.md``;
+        1e-3 fits 25-40% faster.)
+    random_state : int, RandomState instance or None, default=None
+        Draws the gates. The same seed gives the same fit, bit for bit, on one machine.
+    warm_start : bool, default=False
+        Reuse the previous fit's gates and weights as the starting point (useful along
+        a decreasing sequence of ``alpha``). The gates are kept, so ``n_patterns`` and
+        ``random_state`` only take effect on a cold fit (or when the number of features
+        or outputs changed).
+    backend : {"auto", "numba", "numpy", "cupy"}, default="auto"
+        Where the kernels run: ``"numba"`` (compiled CPU kernels, what ``"auto"`` picks
+        for NumPy input), ``"numpy"`` (reference implementation) or ``"cupy"`` (GPU,
+        optional extra ``gpu``).
+    n_jobs : int, default=None
+        Threads for BLAS during ``fit``; None keeps the current setting, -1 uses all
+        cores.
+    verbose : int, default=0
+        1 or more prints the objective and duality gap at every outer iteration.
+"""
+
+ATTRIBUTES = """
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of str
+        Feature names, when ``X`` was a DataFrame with string column names.
+    gates_ : ndarray of shape (n_features_in_ + fit_intercept, n_patterns_)
+        The gates of the distinct activation patterns, in the coordinates of ``X``
+        (last row: the bias coordinate, when ``fit_intercept``).
+    n_patterns_ : int
+        Number of distinct non-zero activation patterns on the training data.
+    coefs_ : list of two ndarrays
+        The equivalent network's weights, ``(n_features_in_, n_neurons_)`` and
+        ``(n_neurons_, n_outputs_)``, in the layout of ``MLPClassifier.coefs_``.
+    intercepts_ : list of two ndarrays
+        Hidden biases ``(n_neurons_,)`` and output biases ``(n_outputs_,)`` (zero, but for
+        the regressor's target mean).
+    n_neurons_ : int
+        Active hidden units: non-zero blocks of ``convex_coef_``.
+    n_layers_ : int
+        3, as in ``MLPClassifier``.
+    n_outputs_ : int
+        Number of network outputs.
+    out_activation_ : str
+        Output activation: ``"logistic"``, ``"softmax"`` or ``"identity"``.
+    objective_ : float
+        Final value of the convex objective: the network's loss plus its weight decay.
+    loss_, best_loss_ : float
+        Same as ``objective_`` (``MLPClassifier``'s also include its penalty).
+    duality_gap_ : float
+        Relative duality gap at the solution: the certificate of optimality.
+    converged_ : bool
+        Whether ``duality_gap_ <= tol`` was reached.
+    n_iter_ : int
+        FISTA iterations run.
+    loss_curve_ : list of float
+        Objective after every iteration.
+"""
+
+GATED_ATTRIBUTES = """
+    convex_coef_ : ndarray of shape (n_features_in_ + fit_intercept, n_patterns_, n_outputs_)
+        Solution ``U`` of the convex program: ``U[:, j, k]`` weighs pattern ``j`` for
+        output ``k``.
+    hidden_pattern_ : ndarray of shape (n_neurons_,)
+        Column of ``gates_`` that switches each hidden unit on.
+"""
+
+RELU_ATTRIBUTES = """
+    convex_coef_ : ndarray of shape (2, n_features_in_ + fit_intercept, n_patterns_, n_outputs_)
+        Solution ``(V, W)`` of the convex program: ``V[:, j, k]`` (``W[:, j, k]``) is a
+        hidden unit with activation pattern ``j`` and a positive (negative) output weight
+        into output ``k``.
+    hidden_pattern_ : ndarray of shape (n_neurons_,)
+        Activation pattern (column of ``gates_``) of each hidden unit on the training
+        data; the units themselves are ordinary ReLUs.
+    constraint_violation_ : float
+        ``max (-(2 D_j - I) X u)_+`` over the non-zero blocks: zero up to rounding, the
+        solver's iterates lie in their activation cones.
+"""
+
+GATED_OBJECTIVE = r"""
+    .. math::
+
+        \min_{U} \; L\Big(\sum_{j=1}^{P} D_j X U_j,\; Y\Big)
+        + \alpha \sum_{j=1}^{P} \sum_{k=1}^{c} \|U_{jk}\|_2,
+        \qquad D_j = \mathrm{diag}\big(1[X g_j \ge 0]\big),
+
+    a group lasso (Mishkin, Sahiner & Pilanci 2022) whose solution is the global
+    optimum of a two-layer gated ReLU network with weight decay. The gates ``g_j`` are
+    standard normal in standardized feature coordinates and stored in the coordinates
+    of ``X`` (see :func:`skconvexnn.patterns.sample_gates`), so the patterns do not
+    depend on how the features are scaled. A prediction on ``x`` is
+    ``sum_j 1[x . g_j >= 0] x . U_j``.
+"""
+
+RELU_OBJECTIVE = r"""
+    .. math::
+
+        \min_{V, W} \; L\Big(\sum_{j=1}^{P} D_j X (V_j - W_j),\; Y\Big)
+        + \alpha \sum_{j=1}^{P} \sum_{k=1}^{c} \big(\|V_{jk}\|_2 + \|W_{jk}\|_2\big)
+        \quad \text{s.t.} \quad (2 D_j - I) X V_{jk} \ge 0, \;
+        (2 D_j - I) X W_{jk} \ge 0,
+
+    with ``D_j = diag(1[X g_j >= 0])`` (Pilanci & Ergen 2020). Its solution is an
+    ordinary two-layer ReLU network, one hidden unit per non-zero block, trained to the
+    global optimum of its weight-decay objective over the sampled activation patterns:
+    ``coefs_`` and ``intercepts_`` hold it, and predictions on new data run it. The
+    solver is FISTA with the exact proximal operator of the cone-constrained group norm
+    (every iterate is feasible) in a working-set loop; the duality gap, with multipliers
+    from projections onto the activation cones, certifies the result. Gates are drawn as
+    for :class:`GatedReLUClassifier`.
+"""
