@@ -2,10 +2,13 @@
 
 __version__ = "0.1.0.dev0"
 
-from .estimators import GatedReLUClassifier, GatedReLURegressor
+from .estimators import (ConvexReLUClassifier, ConvexReLURegressor, GatedReLUClassifier,
+                         GatedReLURegressor)
 from .functional import GatedReLUSolution, ReLUSolution, solve_gated_relu, solve_relu
 
 __all__ = [
+    "ConvexReLUClassifier",
+    "ConvexReLURegressor",
     "GatedReLUClassifier",
     "GatedReLURegressor",
     "GatedReLUSolution",

@@ -107,7 +107,8 @@ class ConeConstrainedGroupL2(GroupL2):
 
     def __init__(self, alpha, kernels, X, mask, group_pattern, tol=1e-12):
         super().__init__(alpha, kernels)
-        self.X = X
+        # The projections multiply with BLAS in float64.
+        self.X = np.ascontiguousarray(X, dtype=np.float64)
         self.mask = mask
         self.group_pattern = np.asarray(group_pattern, dtype=np.int64)
         self.tol = tol
@@ -154,10 +155,13 @@ class ConeConstrainedGroupL2(GroupL2):
 
         With ``Z = Y - step G + A^T nu`` (``nu >= 0`` the projection's multipliers),
         ``(Z - Y) / step = -G + A^T (nu / step)``: a point of ``-G + cone(A^T)``, whose
-        norm bounds the group's distance to dual feasibility.
+        norm bounds the group's distance to dual feasibility, exact projection or not.
         """
-        Z = self.project(Y - step * G)
-        norms = self.kernels.group_soft_threshold(Z, step * self.alpha, out)
+        # A projection may stop as soon as its norm is below step * alpha: the exact one
+        # is then shorter still and shrinks to zero all the same.
+        threshold = step * self.alpha
+        Z = self.project(Y - step * G, np.full(Y.shape[1], threshold))
+        norms = self.kernels.group_soft_threshold(Z, threshold, out)
         return norms, self.kernels.group_norms(Z - Y) / step
 
     def dual_bounds(self, U, G, step):

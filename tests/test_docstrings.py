@@ -5,9 +5,10 @@ import doctest
 import pytest
 
 import skconvexnn.estimators._gated as gated
+import skconvexnn.estimators._relu as relu
 
 
-@pytest.mark.parametrize("module", [gated], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [gated, relu], ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0

@@ -23,26 +23,19 @@ _RIDGE = 1e-13
 
 @njit(cache=True, nogil=True)
 def _solve_active(X, mask, j, v, act, k):
-    """Least squares on the active set: ``(A_P A_P^T) mu = -A_P v``."""
+    """Least squares on the active set: ``(A_P A_P^T) mu = -A_P v`` (BLAS products)."""
     d = X.shape[1]
-    gram = np.empty((k, k))
-    rhs = np.empty(k)
+    rows = np.empty((k, d))
+    signs = np.empty(k)
     for a in range(k):
-        ia = act[a]
-        sa = 2.0 * mask[ia, j] - 1.0
-        acc = 0.0
+        signs[a] = 2.0 * mask[act[a], j] - 1.0
         for t in range(d):
-            acc += X[ia, t] * v[t]
-        rhs[a] = -sa * acc
-        for b in range(a, k):
-            ib = act[b]
-            sb = 2.0 * mask[ib, j] - 1.0
-            g = 0.0
-            for t in range(d):
-                g += X[ia, t] * X[ib, t]
-            gram[a, b] = sa * sb * g
-            gram[b, a] = gram[a, b]
+            rows[a, t] = X[act[a], t]
+    gram = np.dot(rows, rows.T)
+    rhs = -signs * np.dot(rows, v)
     for a in range(k):
+        for b in range(k):
+            gram[a, b] *= signs[a] * signs[b]
         gram[a, a] += _RIDGE * gram[a, a] + 1e-300
     return np.linalg.solve(gram, rhs)
 
@@ -53,7 +46,7 @@ def project_onto_cone(X, mask, j, v, act, mu, k, tol, target, max_steps, z):
 
     Parameters
     ----------
-    X : ndarray of shape (n, d)
+    X : ndarray of shape (n, d), float64, C-contiguous
     mask : ndarray of shape (n, P), uint8
     j : int
         Pattern index.
@@ -127,11 +120,9 @@ def project_onto_cone(X, mask, j, v, act, mu, k, tol, target, max_steps, z):
             return k
         # The most violated constraint outside the active set enters.
         worst, worst_value = -1, threshold
+        Xz = np.dot(X, z)
         for i in range(n):
-            acc = 0.0
-            for t in range(d):
-                acc += X[i, t] * z[t]
-            value = (2.0 * mask[i, j] - 1.0) * acc
+            value = (2.0 * mask[i, j] - 1.0) * Xz[i]
             if value < worst_value:
                 is_active = False
                 for a in range(k):

@@ -1,5 +1,7 @@
 """scikit-learn estimators over the convex solvers: thin classes sharing one fit helper."""
 
 from ._gated import GatedReLUClassifier, GatedReLURegressor
+from ._relu import ConvexReLUClassifier, ConvexReLURegressor
 
-__all__ = ["GatedReLUClassifier", "GatedReLURegressor"]
+__all__ = ["ConvexReLUClassifier", "ConvexReLURegressor", "GatedReLUClassifier",
+           "GatedReLURegressor"]

@@ -131,6 +131,7 @@ class BaseConvexNetwork(BaseEstimator):
         if hasattr(solution, "constraint_violation"):
             self.constraint_violation_ = solution.constraint_violation
         self._warm_signature = signature
+        self._n_train = X.shape[0]  # rows with positive weight (MLP's alpha scaling)
         self._warn_if_not_converged(solution, X.dtype)
         return self
 

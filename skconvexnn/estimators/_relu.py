@@ -1,0 +1,216 @@
+"""Two-layer ReLU networks trained to the global optimum of their cone-constrained program."""
+
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.validation import check_is_fitted
+
+from ..functional import solve_relu
+from ..network import relu_forward, relu_network
+from ._base import BaseConvexNetwork, ConvexClassifierMixin, ConvexRegressorMixin
+from ._docs import ATTRIBUTES, PARAMETERS, RELU_ATTRIBUTES, RELU_OBJECTIVE
+
+class _ReLUProgram(BaseConvexNetwork):
+    """The ReLU program's hooks: cone-constrained solve, ordinary ReLU network."""
+
+    def _solve(self, X_aug, Y, gates, sample_weight, loss, coef_init):
+        return solve_relu(
+            X_aug, Y, gates, self.alpha, loss=loss, sample_weight=sample_weight,
+            coef_init=coef_init, tol=self.tol, max_iter=self.max_iter, solver=self.solver,
+            backend=self.backend, n_jobs=self.n_jobs, verbose=self.verbose)
+
+    def _network(self, weights, output_offset):
+        return relu_network(weights, self.fit_intercept, output_offset)
+
+    def _forward(self, X):
+        return relu_forward(X, self._current_network())
+
+    def _export(self, mlp):
+        """Copy the fitted network and its bookkeeping into a fresh ``mlp``."""
+        check_is_fitted(self)
+        mlp.set_params(hidden_layer_sizes=(self.n_neurons_,), activation="relu",
+                       alpha=self.alpha * self._n_train, max_iter=self.max_iter,
+                       tol=self.tol, random_state=self.random_state)
+        mlp.coefs_ = [c.copy() for c in self.coefs_]
+        mlp.intercepts_ = [b.copy() for b in self.intercepts_]
+        mlp.n_layers_ = 3
+        mlp.n_outputs_ = self.n_outputs_
+        mlp.n_features_in_ = self.n_features_in_
+        if hasattr(self, "feature_names_in_"):
+            mlp.feature_names_in_ = self.feature_names_in_
+        mlp.n_iter_ = self.n_iter_
+        mlp.t_ = self.n_iter_ * self._n_train
+        mlp.loss_ = self.loss_
+        mlp.best_loss_ = self.best_loss_
+        mlp.loss_curve_ = list(self.loss_curve_)
+        return mlp
+
+
+class ConvexReLUClassifier(ClassifierMixin, ConvexClassifierMixin, _ReLUProgram):
+    __doc__ = f"""Two-layer ReLU network classifier trained to the global optimum.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier` (one hidden
+    layer, ReLU) whose training is a convex program, solved to a certified optimum:
+    {RELU_OBJECTIVE}
+    ``L`` is the logistic loss (binary), the softmax cross-entropy (multiclass), or the
+    squared error on +-1 / one-hot targets, averaged over samples. Every hidden unit
+    feeds one output (one-vs-all, as in scnn). :meth:`to_mlp` returns the same network as
+    a fitted ``MLPClassifier``.
+
+    Parameters
+    ----------
+    {PARAMETERS.strip()}
+    loss : {{"log_loss", "squared_error"}}, default="log_loss"
+        ``"log_loss"``: logistic (two classes) or softmax cross-entropy (more), with
+        ``predict_proba``. ``"squared_error"``: squared error on +-1 (binary) or one-hot
+        targets; no probabilities.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    {ATTRIBUTES.strip()}
+    {RELU_ATTRIBUTES.strip()}
+
+    See Also
+    --------
+    GatedReLUClassifier : the gated relaxation (faster to solve, not a ReLU network).
+    ConvexReLURegressor : the same model for regression.
+    sklearn.neural_network.MLPClassifier : the SGD-trained network this replaces.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skconvexnn import ConvexReLUClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), ConvexReLUClassifier(random_state=0)).fit(X, y)
+    >>> relu = clf[-1]
+    >>> bool(relu.duality_gap_ <= relu.tol), relu.constraint_violation_ < 1e-9
+    (True, True)
+    >>> mlp = relu.to_mlp()  # a fitted MLPClassifier holding the same network
+    >>> bool((mlp.predict(clf[0].transform(X)) == clf.predict(X)).all())
+    True
+    """
+
+    _parameter_constraints: dict = {**BaseConvexNetwork._parameter_constraints,
+                                    **ConvexClassifierMixin._loss_constraints}
+
+    def __init__(self, n_patterns=100, *, alpha=1e-3, loss="log_loss", fit_intercept=True,
+                 solver="auto", max_iter=10000, tol=1e-3, random_state=None,
+                 warm_start=False, backend="auto", n_jobs=None, verbose=0):
+        self.n_patterns = n_patterns
+        self.alpha = alpha
+        self.loss = loss
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.backend = backend
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def to_mlp(self):
+        """A fitted :class:`~sklearn.neural_network.MLPClassifier` with this network.
+
+        The MLP has ``hidden_layer_sizes=(n_neurons_,)``, ``activation="relu"``, this
+        estimator's ``coefs_`` and ``intercepts_``, and ``alpha`` set to this estimator's
+        ``alpha`` times the number of training samples (MLP's scaling of the same weight
+        decay). Its ``predict`` agrees with this estimator's on any input, and so does
+        ``predict_proba`` when ``loss="log_loss"``.
+
+        Returns
+        -------
+        MLPClassifier
+        """
+        mlp = self._export(MLPClassifier())
+        mlp.classes_ = self.classes_.copy()
+        mlp._label_binarizer = LabelBinarizer().fit(self.classes_)
+        # MLPClassifier's own output activation: the decisions are the same, and with
+        # loss="log_loss" so are the probabilities.
+        mlp.out_activation_ = "logistic" if len(self.classes_) == 2 else "softmax"
+        return mlp
+
+
+class ConvexReLURegressor(RegressorMixin, ConvexRegressorMixin, _ReLUProgram):
+    __doc__ = f"""Two-layer ReLU network regressor trained to the global optimum.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor` (one hidden
+    layer, ReLU) whose training is a convex program, solved to a certified optimum:
+    {RELU_OBJECTIVE}
+    with ``L(F, Y) = ||F - Y||_F^2 / (2 n c)`` (weighted average with ``sample_weight``)
+    and one output per column of ``y``. With ``fit_intercept=True`` the (weighted) mean
+    of ``y`` is the network's output bias ``intercepts_[1]`` (not regularized, as in
+    ``MLPRegressor``) and the program fits ``y`` minus that mean. :meth:`to_mlp` returns
+    the same network as a fitted ``MLPRegressor``.
+
+    Parameters
+    ----------
+    {PARAMETERS.strip()}
+    loss : {{"squared_error"}}, default="squared_error"
+        The regression loss.
+
+    Attributes
+    ----------
+    {ATTRIBUTES.strip()}
+    {RELU_ATTRIBUTES.strip()}
+
+    See Also
+    --------
+    GatedReLURegressor : the gated relaxation (faster to solve, not a ReLU network).
+    ConvexReLUClassifier : the same model for classification.
+    sklearn.neural_network.MLPRegressor : the SGD-trained network this replaces.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skconvexnn import ConvexReLURegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 3))
+    >>> y = np.maximum(X[:, 0], 0) - X[:, 1]
+    >>> reg = ConvexReLURegressor(alpha=1e-4, random_state=0).fit(X, y)
+    >>> reg.score(X, y) > 0.99
+    True
+    >>> bool(np.allclose(reg.to_mlp().predict(X), reg.predict(X)))
+    True
+    """
+
+    _parameter_constraints: dict = {**BaseConvexNetwork._parameter_constraints,
+                                    **ConvexRegressorMixin._loss_constraints}
+
+    def __init__(self, n_patterns=100, *, alpha=1e-3, loss="squared_error",
+                 fit_intercept=True, solver="auto", max_iter=10000, tol=1e-3,
+                 random_state=None, warm_start=False, backend="auto", n_jobs=None,
+                 verbose=0):
+        self.n_patterns = n_patterns
+        self.alpha = alpha
+        self.loss = loss
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.backend = backend
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def to_mlp(self):
+        """A fitted :class:`~sklearn.neural_network.MLPRegressor` with this network.
+
+        The MLP has ``hidden_layer_sizes=(n_neurons_,)``, ``activation="relu"``, this
+        estimator's ``coefs_`` and ``intercepts_`` (the output bias included), and
+        ``alpha`` set to this estimator's ``alpha`` times the number of training samples
+        (MLP's scaling of the same weight decay). Its ``predict`` agrees with this
+        estimator's on any input.
+
+        Returns
+        -------
+        MLPRegressor
+        """
+        mlp = self._export(MLPRegressor())
+        mlp.out_activation_ = "identity"
+        return mlp

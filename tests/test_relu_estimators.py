@@ -1,0 +1,185 @@
+"""ConvexReLUClassifier / ConvexReLURegressor: exactness, to_mlp, MLP drop-in parity."""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.datasets import load_breast_cancer, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skconvexnn import ConvexReLUClassifier, ConvexReLURegressor
+from skconvexnn.losses import make_loss
+from skconvexnn.patterns import add_intercept_column
+
+
+def _classification(n_classes=2, n=90, seed=0):
+    return make_classification(n_samples=n, n_features=5, n_informative=4, n_redundant=0,
+                               n_classes=n_classes, random_state=seed)
+
+
+def _regression(n_outputs=1, n=90, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 4))
+    Y = (np.maximum(X @ rng.standard_normal((4, n_outputs)), 0)
+         - np.maximum(X @ rng.standard_normal((4, n_outputs)), 0)
+         + 0.05 * rng.standard_normal((n, n_outputs)))
+    return X, (Y[:, 0] if n_outputs == 1 else Y)
+
+
+def _targets(est, y):
+    if isinstance(est, ConvexReLUClassifier):
+        if len(est.classes_) == 2:
+            return (2.0 * (y == est.classes_[1]) - 1)[:, None]
+        return np.eye(len(est.classes_))[np.searchsorted(est.classes_, y)]
+    return y[:, None] if y.ndim == 1 else y
+
+
+def _convex_output(est, X):
+    """``sum_j D_j X (V_j - W_j)`` plus the output bias, from ``gates_`` and
+    ``convex_coef_`` only (written independently of the package's products)."""
+    X_aug = add_intercept_column(X) if est.fit_intercept else X
+    mask = X_aug @ est.gates_ >= 0
+    V, W = est.convex_coef_
+    F = np.einsum("np,npc->nc", mask, np.einsum("nd,dpc->npc", X_aug, V - W))
+    return F + est.intercepts_[1]
+
+
+ESTIMATORS_AND_DATA = [
+    (ConvexReLUClassifier, _classification(2)), (ConvexReLUClassifier, _classification(3)),
+    (ConvexReLURegressor, _regression(1)), (ConvexReLURegressor, _regression(3)),
+]
+IDS = ["binary", "multiclass", "regression", "regression-3out"]
+
+
+@pytest.mark.parametrize("Estimator,data", ESTIMATORS_AND_DATA, ids=IDS)
+def test_network_is_exactly_the_convex_model_and_its_objective(Estimator, data):
+    X, y = data
+    est = Estimator(alpha=1e-2, random_state=0, tol=1e-8, max_iter=100000).fit(X, y)
+    assert est.converged_ and est.n_neurons_ > 0
+    assert est.constraint_violation_ <= 1e-10
+    network_out = est._forward(X)
+    # relu(X w1 + b1) w2 + b2 on the training rows is the convex model's output...
+    np.testing.assert_allclose(network_out, _convex_output(est, X), rtol=1e-8, atol=1e-10)
+    # ...and the network's weight-decay objective is the convex objective.
+    W1, W2 = est.coefs_
+    b1, _ = est.intercepts_
+    decay = 0.5 * est.alpha * (np.sum(W1 ** 2) + np.sum(b1 ** 2) + np.sum(W2 ** 2))
+    objective = make_loss(est.loss, _targets(est, y)).value(network_out) + decay
+    assert objective == pytest.approx(est.objective_, rel=1e-8)
+
+
+@pytest.mark.parametrize("Estimator,data", ESTIMATORS_AND_DATA, ids=IDS)
+def test_to_mlp_predicts_like_the_estimator_on_new_data(Estimator, data):
+    X, y = data
+    X_train, X_test, y_train, _ = train_test_split(X, y, test_size=0.3, random_state=0)
+    est = Estimator(random_state=0).fit(X_train, y_train)
+    mlp = est.to_mlp()
+    assert isinstance(mlp, MLPClassifier if Estimator is ConvexReLUClassifier
+                      else MLPRegressor)
+    assert mlp.hidden_layer_sizes == (est.n_neurons_,) and mlp.activation == "relu"
+    far = 3 * np.random.default_rng(1).standard_normal((20, X.shape[1]))  # off the data
+    X_new = np.vstack([X_test, far])
+    if Estimator is ConvexReLUClassifier:
+        np.testing.assert_array_equal(mlp.predict(X_new), est.predict(X_new))
+        np.testing.assert_allclose(mlp.predict_proba(X_new), est.predict_proba(X_new),
+                                   rtol=1e-10, atol=1e-12)
+        np.testing.assert_array_equal(mlp.classes_, est.classes_)
+    else:
+        np.testing.assert_allclose(mlp.predict(X_new), est.predict(X_new), rtol=1e-10,
+                                   atol=1e-12)
+    assert mlp.n_outputs_ == est.n_outputs_ and mlp.n_layers_ == 3
+    assert mlp.alpha == pytest.approx(est.alpha * len(X_train))
+
+
+def test_to_mlp_of_a_squared_error_classifier_predicts_the_same_labels():
+    X, y = _classification(3)
+    est = ConvexReLUClassifier(loss="squared_error", random_state=0).fit(X, y)
+    np.testing.assert_array_equal(est.to_mlp().predict(X), est.predict(X))
+
+
+def test_swapping_mlp_for_convex_relu_in_pipeline_and_grid_search_runs_unchanged():
+    X, y = load_breast_cancer(return_X_y=True)
+    results = {}
+    for model in (MLPClassifier(max_iter=300, random_state=0),
+                  ConvexReLUClassifier(random_state=0)):
+        search = GridSearchCV(Pipeline([("scale", StandardScaler()), ("net", model)]),
+                              {"net__alpha": [1e-3, 1e-2]}, cv=3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            search.fit(X, y)
+        results[type(model).__name__] = search
+    convex = results["ConvexReLUClassifier"]
+    assert convex.best_score_ > 0.9
+    assert convex.best_estimator_.predict(X).shape == (len(y),)
+    assert convex.best_estimator_[-1].duality_gap_ <= convex.best_estimator_[-1].tol
+
+
+@pytest.mark.parametrize("Estimator,data", [(ConvexReLUClassifier, _classification(3, n=40)),
+                                            (ConvexReLURegressor, _regression(2, n=40))])
+def test_sample_weight_equals_repetition_to_solver_tolerance(Estimator, data):
+    X, y = data
+    w = np.random.default_rng(0).integers(0, 4, size=len(y))
+    weighted = Estimator(random_state=0, tol=1e-9, max_iter=200000).fit(
+        X, y, sample_weight=w)
+    repeated = Estimator(random_state=0, tol=1e-9, max_iter=200000).fit(
+        np.repeat(X, w, axis=0), np.repeat(y, w, axis=0))
+    assert weighted.converged_ and repeated.converged_
+    assert weighted.objective_ == pytest.approx(repeated.objective_, rel=2e-9)
+
+
+@pytest.mark.parametrize("Estimator", [ConvexReLUClassifier, ConvexReLURegressor])
+@pytest.mark.parametrize("bad,params,match", [
+    ("nan", {}, "NaN"), ("1 sample", {}, "1 sample"), ("ok", {"alpha": -1.0}, "alpha"),
+    ("ok", {"n_patterns": 0}, "n_patterns"), ("ok", {"backend": "torch"}, "backend"),
+])
+def test_bad_input_raises_value_error_before_the_solver(Estimator, bad, params, match,
+                                                        monkeypatch):
+    def solver_must_not_run(*args, **kwargs):
+        raise AssertionError("bad input reached the solver")
+    monkeypatch.setattr(Estimator, "_solve", solver_must_not_run)
+    X, y = _classification(2)
+    if bad == "nan":
+        X = X.copy()
+        X[3, 1] = np.nan
+    elif bad == "1 sample":
+        X, y = X[:1], y[:1]
+    with pytest.raises(ValueError, match=match):
+        Estimator(**params).fit(X, y)
+
+
+def test_regressor_shifts_with_the_targets_and_warm_starts_along_alpha():
+    X, y = _regression()
+    base = ConvexReLURegressor(random_state=0, tol=1e-6).fit(X, y)
+    shifted = ConvexReLURegressor(random_state=0, tol=1e-6).fit(X, y + 100.0)
+    np.testing.assert_allclose(shifted.predict(X) - 100.0, base.predict(X), atol=1e-6)
+    est = ConvexReLURegressor(alpha=3e-2, random_state=0, warm_start=True, tol=1e-6)
+    est.fit(X, y).set_params(alpha=1e-3).fit(X, y)
+    cold = ConvexReLURegressor(alpha=1e-3, random_state=0, tol=1e-6).fit(X, y)
+    assert est.objective_ == pytest.approx(cold.objective_, rel=1e-5)
+
+
+def test_float32_and_sparse_input():
+    X, y = _classification(3)
+    X[np.abs(X) < 0.4] = 0
+    dense = ConvexReLUClassifier(random_state=0, tol=1e-6).fit(X, y)
+    X32 = sparse.csr_matrix(X.astype(np.float32))
+    est = ConvexReLUClassifier(random_state=0).fit(X32, y)
+    assert est.convex_coef_.dtype == np.float32 and est.converged_
+    assert est.constraint_violation_ <= 1e-5
+    assert est.objective_ - dense.objective_ <= est.duality_gap_ * est.objective_ + 1e-5
+    np.testing.assert_array_equal(est.to_mlp().predict(X32), est.predict(X32))
+
+
+def test_mlp_parity_attributes_exist():
+    X, y = _classification(3)
+    est = ConvexReLUClassifier(random_state=0).fit(X, y)
+    for name in ("coefs_", "intercepts_", "n_iter_", "loss_", "loss_curve_", "classes_",
+                 "n_layers_", "n_outputs_", "out_activation_", "best_loss_"):
+        assert hasattr(est, name), name
+    assert est.out_activation_ == "softmax" and len(est.loss_curve_) == est.n_iter_
+    assert est.loss_ == est.best_loss_ == est.objective_
