@@ -41,14 +41,35 @@ def _gated_output(X_u, gates, weights, strict=True):
     return np.einsum("np,npc->nc", mask, Z)
 
 
-def run_ours(problem, dtype, tol):
-    from skconvexnn import solve_gated_relu
+def _relu_network_output(X_u, weights):
+    """Output of the ReLU network of convex weights (2, d, P, c) on rows ``X_u``."""
+    return (np.maximum(np.einsum("nd,dpc->npc", X_u, weights[0]), 0)
+            - np.maximum(np.einsum("nd,dpc->npc", X_u, weights[1]), 0)).sum(axis=1)
 
+
+def relu_objective_and_violation(X_u, Y, gates, weights):
+    """The C-ReLU objective (scnn's scaling) and the largest constraint violation of
+    weights (2, d, P, c) with strict patterns ``1[X_u g > 0]``."""
+    mask = X_u @ gates > 0
+    pre = np.einsum("nd,sdpc->snpc", X_u, weights)
+    F = np.einsum("np,snpc->nc", mask, pre * np.array([1.0, -1.0])[:, None, None, None])
+    n, c = Y.shape
+    norms = np.linalg.norm(weights, axis=1)
+    objective = ((F - Y) ** 2).sum() / (2 * n * c) + LAM * norms.sum()
+    signs = (2.0 * mask - 1.0)[None, :, :, None]
+    violation = float(max(0.0, -(signs * pre).min()))
+    return float(objective), violation
+
+
+def run_ours(problem, dtype, tol, model):
+    from skconvexnn import solve_gated_relu, solve_relu
+
+    solve = solve_relu if model == "relu" else solve_gated_relu
     # Load the compiled kernels (from numba's cache) outside the timed region, as the
     # scnn run has torch imported before its clock starts.
     rng = np.random.default_rng(0)
-    solve_gated_relu(rng.standard_normal((20, 3)).astype(dtype), rng.standard_normal(20),
-                     rng.standard_normal((3, 4)), 0.1)
+    solve(rng.standard_normal((20, 3)).astype(dtype), rng.standard_normal(20),
+          rng.standard_normal((3, 4)), 0.1)
     base_rss = _peak_rss_mb()
     trace = []
     start = time.perf_counter()
@@ -57,68 +78,107 @@ def run_ours(problem, dtype, tol):
         trace.append((time.perf_counter() - start, objective))
 
     X_u, X_test_u, gates = problem.unitized()
-    solution = solve_gated_relu(X_u.astype(dtype), problem.Y_train, gates, LAM,
-                                loss="squared_error", strict_patterns=True, tol=tol,
-                                max_iter=200000, callback=callback)
+    solution = solve(X_u.astype(dtype), problem.Y_train, gates, LAM, loss="squared_error",
+                     strict_patterns=True, tol=tol, max_iter=200000, callback=callback)
     wall = time.perf_counter() - start
-    weights = np.zeros((X_u.shape[1], gates.shape[1], problem.Y_train.shape[1]))
-    weights[:, solution.gate_indices] = solution.weights
-    F_test = _gated_output(X_test_u, gates, weights)
-    return dict(wall=wall, objective=solution.objective, gap=solution.duality_gap,
-                iterations=solution.n_iter, active=solution.n_active,
-                converged=solution.converged, test_score=problem.score(F_test),
-                trace=trace, peak_rss_mb=_peak_rss_mb(), base_rss_mb=base_rss)
+    c = problem.Y_train.shape[1]
+    result = dict(wall=wall, objective=solution.objective, gap=solution.duality_gap,
+                  iterations=solution.n_iter, active=solution.n_active,
+                  converged=solution.converged, trace=trace, peak_rss_mb=_peak_rss_mb(),
+                  base_rss_mb=base_rss)
+    if model == "relu":
+        weights = np.zeros((2, X_u.shape[1], gates.shape[1], c))
+        weights[:, :, solution.gate_indices] = solution.weights
+        F_test = _relu_network_output(X_test_u, weights)
+        result["violation"] = solution.constraint_violation
+    else:
+        weights = np.zeros((X_u.shape[1], gates.shape[1], c))
+        weights[:, solution.gate_indices] = solution.weights
+        F_test = _gated_output(X_test_u, gates, weights)
+    result["test_score"] = problem.score(F_test)
+    return result
 
 
-def run_scnn(problem, dtype):
+def run_scnn(problem, dtype, model):
     from scnn.metrics import Metrics
-    from scnn.models import ConvexGatedReLU
+    from scnn.models import ConvexGatedReLU, ConvexReLU
     from scnn.optimize import optimize_model
     from scnn.regularizers import NeuronGL1
-    from scnn.solvers import RFISTA
+    from scnn.solvers import AL, RFISTA
 
     c = problem.Y_train.shape[1]
     y_train = problem.Y_train[:, 0] if c == 1 else problem.Y_train
     base_rss = _peak_rss_mb()
-    model = ConvexGatedReLU(problem.gates, c=c, bias=True)
+    if model == "relu":
+        # pyscnn 0.0.10's ConvexReLU.set_parameters checks the wrong indices when
+        # bias=True (it expects parameters[2] of shape (c, p) and reads a parameters[4])
+        # and fails after the solve, as it hands the weights back. Assign them plainly.
+        ConvexReLU.set_parameters = lambda self, parameters: setattr(
+            self, "parameters", parameters)
+        net = ConvexReLU(problem.gates, c=c, bias=True)
+        solver = AL(net)
+    else:
+        net = ConvexGatedReLU(problem.gates, c=c, bias=True)
+        solver = RFISTA(net)
     metrics = Metrics()
     start = time.perf_counter()
-    model, metrics = optimize_model(model, RFISTA(model), metrics, problem.X_train,
-                                    y_train, regularizer=NeuronGL1(LAM),
-                                    return_convex=True, unitize_data=True, dtype=dtype)
+    net, metrics = optimize_model(net, solver, metrics, problem.X_train, y_train,
+                                  regularizer=NeuronGL1(LAM), return_convex=True,
+                                  unitize_data=True, dtype=dtype)
     wall = time.perf_counter() - start
-    # scnn's ``model(X)`` fails for several outputs, so apply its returned model by hand:
-    # its gates act on the standardized (not unitized) rows, its weights on [X, 1].
-    # parameters: weights (c, p, d) and biases (c, p); a group is a neuron's [w, b].
-    weights = np.concatenate([np.asarray(model.parameters[0], dtype=np.float64),
-                              np.asarray(model.parameters[1], dtype=np.float64)[..., None]],
-                             axis=-1)
+    params = [np.asarray(p, dtype=np.float64) for p in net.parameters]
+    # scnn de-duplicates its patterns with np.unique, which sorts them: the weights come
+    # back in the order of the returned gates net.G, not of the gates it was given.
+    scnn_gates = np.asarray(net.G, dtype=np.float64)
     X_test = np.hstack([problem.X_test, np.ones((len(problem.X_test), 1))])
-    mask = problem.X_test @ problem.gates > 0
-    F_test = np.einsum("np,npc->nc", mask, np.einsum("nd,cpd->npc", X_test, weights))
-    norms = np.linalg.norm(weights, axis=-1)
-    return dict(wall=wall, objective=float(metrics.objective[-1]),
-                iterations=len(metrics.objective) - 2,
-                active=int((norms > 0).sum()), test_score=problem.score(F_test),
-                peak_rss_mb=_peak_rss_mb(), base_rss_mb=base_rss)
+    result = dict(wall=wall, iterations=len(metrics.objective) - 2,
+                  peak_rss_mb=_peak_rss_mb(), base_rss_mb=base_rss)
+    if model == "relu":
+        # parameters: V (c, p, d), its biases (c, p), W, its biases, in the original
+        # feature scale; the program lives in the unitized one (columns times norms).
+        V = np.concatenate([params[0], params[1][..., None]], axis=-1)
+        W = np.concatenate([params[2], params[3][..., None]], axis=-1)
+        weights = np.stack([V, W]).transpose(0, 3, 2, 1)  # (2, d+1, p, c)
+        X_u, _, _ = problem.unitized()
+        gates = np.vstack([scnn_gates, np.zeros((1, scnn_gates.shape[1]))])
+        Xa = np.hstack([problem.X_train, np.ones((len(problem.X_train), 1))])
+        col_norms = np.linalg.norm(Xa, axis=0)
+        col_norms[col_norms == 0] = 1.0
+        objective, violation = relu_objective_and_violation(
+            X_u, problem.Y_train, gates, weights * col_norms[None, :, None, None])
+        result.update(objective=objective, violation=violation,
+                      reported_objective=float(metrics.objective[-1]),
+                      active=int((np.linalg.norm(weights, axis=1) > 0).sum()),
+                      test_score=problem.score(_relu_network_output(X_test, weights)))
+    else:
+        # scnn's ``model(X)`` fails for several outputs, so apply its returned model by
+        # hand: its gates act on the standardized (not unitized) rows, its weights on
+        # [X, 1]; parameters are weights (c, p, d) and biases (c, p).
+        weights = np.concatenate([params[0], params[1][..., None]], axis=-1)
+        mask = problem.X_test @ scnn_gates > 0
+        F_test = np.einsum("np,npc->nc", mask, np.einsum("nd,cpd->npc", X_test, weights))
+        result.update(objective=float(metrics.objective[-1]),
+                      active=int((np.linalg.norm(weights, axis=-1) > 0).sum()),
+                      test_score=problem.score(F_test))
+    return result
 
 
 def _worker(args):
     problem = PROBLEMS[args.problem]()
     if args.worker == "ours":
-        result = run_ours(problem, args.dtype, args.tol)
+        result = run_ours(problem, args.dtype, args.tol, args.model)
     else:
-        result = run_scnn(problem, args.dtype)
+        result = run_scnn(problem, args.dtype, args.model)
     print("RESULT " + json.dumps(result))
 
 
-def _spawn(worker, problem, dtype, threads, tol):
+def _spawn(worker, problem, dtype, threads, tol, model):
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                 "NUMBA_NUM_THREADS"):
         env[var] = str(threads)
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", worker, "--problem",
-           problem, "--dtype", dtype, "--tol", str(tol)]
+           problem, "--dtype", dtype, "--tol", str(tol), "--model", model]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     for line in out.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -142,6 +202,8 @@ def main():
                         help="skconvexnn's tolerance for the certified, traced run")
     parser.add_argument("--stop-tol", type=float, default=1e-3,
                         help="skconvexnn's tolerance for the run that stops by itself")
+    parser.add_argument("--model", choices=["gated", "relu"], default="gated",
+                        help="gated: ConvexGatedReLU + R-FISTA; relu: ConvexReLU + AL")
     parser.add_argument("--out", default=None)
     parser.add_argument("--worker", choices=["ours", "scnn"], help=argparse.SUPPRESS)
     parser.add_argument("--problem", help=argparse.SUPPRESS)
@@ -152,10 +214,10 @@ def main():
 
     rows = []
     for name in args.problems:
-        scnn_runs = {dt: _spawn("scnn", name, dt, args.threads, args.tol)
+        scnn_runs = {dt: _spawn("scnn", name, dt, args.threads, args.tol, args.model)
                      for dt in ("float32", "float64")}
-        ours = _spawn("ours", name, "float64", args.threads, args.tol)
-        ours_stop = _spawn("ours", name, "float64", args.threads, args.stop_tol)
+        ours = _spawn("ours", name, "float64", args.threads, args.tol, args.model)
+        ours_stop = _spawn("ours", name, "float64", args.threads, args.stop_tol, args.model)
         best = min(scnn_runs.values(), key=lambda r: r["wall"])
         target = best["objective"]
         reach = time_to_objective(ours["trace"], target)
@@ -166,20 +228,20 @@ def main():
                          scnn_target=target, ours_time_to_target=reach,
                          speedup=best["wall"] / reach))
         s32, s64 = scnn_runs["float32"], scnn_runs["float64"]
-        print(f"\n## {name} ({args.threads} BLAS thread(s))")
+        relu = args.model == "relu"
+        method = "AL" if relu else "R-FISTA"
+        print(f"\n## {name}, {args.model} ({args.threads} BLAS thread(s))")
         print("| solver | final objective | time (s) | iterations | active | test score "
-              "| peak RSS (MB) |")
-        print("|---|---|---|---|---|---|---|")
-        for label, r in (("scnn R-FISTA float32", s32), ("scnn R-FISTA float64", s64)):
+              "| peak RSS (MB) |" + (" constraint violation |" if relu else ""))
+        print("|---|---|---|---|---|---|---|" + ("---|" if relu else ""))
+        rows_out = [(f"scnn {method} float32", s32), (f"scnn {method} float64", s64),
+                    (f"skconvexnn (tol={args.stop_tol:g}, gap {ours_stop['gap']:.1e})",
+                     ours_stop),
+                    (f"skconvexnn (tol={args.tol:g}, gap {ours['gap']:.1e})", ours)]
+        for label, r in rows_out:
             print(f"| {label} | {r['objective']:.7f} | {r['wall']:.3f} | {r['iterations']} "
-                  f"| {r['active']} | {r['test_score']:.4f} | {r['peak_rss_mb']:.0f} |")
-        r = ours_stop
-        print(f"| skconvexnn (tol={args.stop_tol:g}, gap {r['gap']:.1e}) | "
-              f"{r['objective']:.7f} | {r['wall']:.3f} | {r['iterations']} | "
-              f"{r['active']} | {r['test_score']:.4f} | {r['peak_rss_mb']:.0f} |")
-        print(f"| skconvexnn (tol={args.tol:g}, gap {ours['gap']:.1e}) | "
-              f"{ours['objective']:.7f} | {ours['wall']:.3f} | {ours['iterations']} | "
-              f"{ours['active']} | {ours['test_score']:.4f} | {ours['peak_rss_mb']:.0f} |")
+                  f"| {r['active']} | {r['test_score']:.4f} | {r['peak_rss_mb']:.0f} |"
+                  + (f" {r['violation']:.1e} |" if relu else ""))
         print(f"\nskconvexnn reaches scnn's final objective {target:.7f} in {reach:.3f} s: "
               f"{best['wall'] / reach:.1f}x faster than scnn's faster run ({best['wall']:.3f} s).")
         print(f"Stopping by itself at tol={args.stop_tol:g}, skconvexnn takes "

@@ -1,4 +1,4 @@
-"""Side-by-side demo: convex gated ReLU networks against scikit-learn's MLPClassifier.
+"""Side-by-side demo: convex ReLU and gated ReLU networks against scikit-learn's MLPClassifier.
 
 ``python -m skconvexnn demo`` fits each model in a ``StandardScaler`` pipeline on a
 70/30 stratified split of scikit-learn's bundled breast_cancer and digits data and
@@ -16,7 +16,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .estimators import GatedReLUClassifier
+from .estimators import ConvexReLUClassifier, GatedReLUClassifier
 
 DATASETS = {"breast_cancer": load_breast_cancer, "digits": load_digits}
 
@@ -26,6 +26,7 @@ def demo_models(random_state=0):
     return {
         "MLPClassifier(max_iter=2000)": MLPClassifier(max_iter=2000,
                                                       random_state=random_state),
+        "ConvexReLUClassifier()": ConvexReLUClassifier(random_state=random_state),
         "GatedReLUClassifier()": GatedReLUClassifier(random_state=random_state),
         "GatedReLUClassifier(loss='squared_error')": GatedReLUClassifier(
             loss="squared_error", random_state=random_state),
@@ -37,7 +38,8 @@ def _load_compiled_kernels():
     X, y = load_breast_cancer(return_X_y=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        GatedReLUClassifier(n_patterns=5, max_iter=5).fit(X[:40], y[:40])
+        for Estimator in (GatedReLUClassifier, ConvexReLUClassifier):
+            Estimator(n_patterns=5, max_iter=5).fit(X[:40], y[:40])
 
 
 def run_demo(random_state=0, file=None):

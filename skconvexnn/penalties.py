@@ -120,10 +120,18 @@ class ConeConstrainedGroupL2(GroupL2):
         self._bound_state = _ProjectionState(n_groups, X.shape[1])
         self._groups = np.arange(n_groups, dtype=np.int64)
 
+    #: Columns projected at a time when no factor cache is kept (bounded memory).
+    _CHUNK = 256
+
     def restrict(self, groups):
+        """The penalty on the columns ``groups``, with a Cholesky cache for their
+        projections (a working set's prox is called again and again)."""
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
         view._groups = np.asarray(groups, dtype=np.int64)
+        d = self.X.shape[1]
+        view._factors = np.empty((len(groups), d, d))
+        view._n_factored = np.zeros(len(groups), dtype=np.int64)
         return view
 
     def project(self, V, targets=None, max_steps=-1, state=None):
@@ -137,17 +145,29 @@ class ConeConstrainedGroupL2(GroupL2):
         state = self._prox_state if state is None else state
         V = np.ascontiguousarray(V, dtype=np.float64)
         out = np.empty_like(V)
-        if V.shape[1] == 0:
-            return out
+        m = V.shape[1]
         if targets is None:
-            targets = np.full(V.shape[1], -1.0)
+            targets = np.full(m, -1.0)
         patterns = self.group_pattern[self._groups]
-        cones.warm_candidates(self.X, self.mask, patterns, self._groups, V, state.active,
-                              state.mu, state.n_active, out)
-        XZ = np.ascontiguousarray(self.X @ out, dtype=np.float64)
-        cones.finish_projections(self.X, self.mask, patterns, self._groups, V, XZ,
-                                 state.active, state.mu, state.n_active, self.tol, targets,
-                                 max_steps, out)
+        cached = state is self._prox_state and getattr(self, "_factors", None) is not None
+        chunk = m if cached else self._CHUNK
+        for start in range(0, m, chunk):
+            cols = slice(start, min(start + chunk, m))
+            if cached:
+                factors, n_factored = self._factors, self._n_factored
+            else:
+                factors = np.empty((cols.stop - start, V.shape[0], V.shape[0]))
+                n_factored = np.zeros(cols.stop - start, dtype=np.int64)
+            Vc = np.ascontiguousarray(V[:, cols])
+            Zc = np.empty_like(Vc)
+            cones.warm_candidates(self.X, self.mask, patterns[cols], self._groups[cols], Vc,
+                                  state.active, state.mu, state.n_active, factors,
+                                  n_factored, Zc)
+            XZ = np.ascontiguousarray(self.X @ Zc, dtype=np.float64)
+            cones.finish_projections(self.X, self.mask, patterns[cols], self._groups[cols],
+                                     Vc, XZ, state.active, state.mu, state.n_active, factors,
+                                     n_factored, self.tol, targets[cols], max_steps, Zc)
+            out[:, cols] = Zc
         return out
 
     def prox(self, Y, G, step, out):

@@ -18,8 +18,9 @@ def test_demo_table_reports_accuracy_and_certificate(monkeypatch):
     rows = demo.run_demo(file=out)
     text = out.getvalue()
     assert "MLPClassifier" in text and "GatedReLUClassifier()" in text
+    assert "ConvexReLUClassifier()" in text
     convex = [r for r in rows if r["gap"] is not None]
-    assert len(convex) == 2 and len(rows) == 3
+    assert len(convex) == 3 and len(rows) == 4
     for row in convex:
         assert 0 <= row["gap"] <= 1e-3  # the defaults' tol
         assert row["accuracy"] > 0.9 and row["neurons"] > 0

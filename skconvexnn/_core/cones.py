@@ -8,40 +8,141 @@ the training rows. By Moreau's decomposition the projection of ``v`` onto ``K_j`
 
 a non-negative least-squares problem solved here by the active-set method of Lawson and
 Hanson, warm-started from the previous call's active set (successive FISTA iterates move
-little, so a warm projection usually costs one ``n x d`` pass). The multipliers ``mu``
-also certify the dual: ``||v + A^T mu||`` is an upper bound on ``dist(v, -cone(A^T))``
-for any ``mu >= 0``, and the objective ``||z||`` decreases along the method, so a caller
-that only needs ``||z|| <= target`` can stop as soon as it holds.
+little). The least-squares systems on the active set share a Cholesky factor of its Gram
+matrix ``A_P A_P^T``, extended row by row when a constraint enters and kept across calls
+while the set is unchanged, so a warm projection costs two triangular solves.
+
+The multipliers also certify the dual: ``||v + A^T mu||`` is an upper bound on
+``dist(v, -cone(A^T))`` for any ``mu >= 0``, and the objective ``||z||`` decreases along
+the method, so a caller that only needs ``||z|| <= target`` can stop as soon as it holds.
 """
 
 import numpy as np
 from numba import njit
 
-#: Relative ridge on the active-set Gram matrix: keeps nearly dependent rows solvable.
+#: Relative ridge on the Gram matrix's diagonal: keeps nearly dependent rows solvable.
 _RIDGE = 1e-13
+#: A row whose Cholesky pivot falls below this fraction of its norm is dependent.
+_PIVOT = 1e-12
 
 
 @njit(cache=True, nogil=True)
-def _solve_active(X, mask, j, v, act, k):
-    """Least squares on the active set: ``(A_P A_P^T) mu = -A_P v`` (BLAS products)."""
+def _extend_factor(X, mask, j, act, k, L, n_factored):
+    """Extend the Cholesky factor ``L`` of ``A_P A_P^T`` from ``n_factored`` to ``k`` rows.
+
+    Returns the number of rows factored: ``k``, or the position of the first row that
+    is (numerically) a combination of the rows before it.
+    """
     d = X.shape[1]
-    rows = np.empty((k, d))
-    signs = np.empty(k)
-    for a in range(k):
-        signs[a] = 2.0 * mask[act[a], j] - 1.0
+    for r in range(n_factored, k):
+        ir = act[r]
+        sr = 2.0 * mask[ir, j] - 1.0
+        diag = 0.0
         for t in range(d):
-            rows[a, t] = X[act[a], t]
-    gram = np.dot(rows, rows.T)
-    rhs = -signs * np.dot(rows, v)
-    for a in range(k):
-        for b in range(k):
-            gram[a, b] *= signs[a] * signs[b]
-        gram[a, a] += _RIDGE * gram[a, a] + 1e-300
-    return np.linalg.solve(gram, rhs)
+            diag += X[ir, t] * X[ir, t]
+        norm2 = diag
+        diag += _RIDGE * diag + 1e-300
+        for a in range(r):
+            ia = act[a]
+            g = 0.0
+            for t in range(d):
+                g += X[ir, t] * X[ia, t]
+            g *= sr * (2.0 * mask[ia, j] - 1.0)
+            for b in range(a):
+                g -= L[r, b] * L[a, b]
+            L[r, a] = g / L[a, a]
+            diag -= L[r, a] * L[r, a]
+        if diag <= _PIVOT * (norm2 + 1e-300):
+            return r
+        L[r, r] = np.sqrt(diag)
+    return k
 
 
 @njit(cache=True, nogil=True)
-def project_onto_cone(X, mask, j, v, act, mu, k, tol, target, max_steps, z):
+def _solve_factored(X, mask, j, v, act, k, L, out):
+    """``out = (A_P A_P^T)^{-1} (-A_P v)`` with the factor ``L`` of the first ``k`` rows."""
+    d = X.shape[1]
+    for a in range(k):
+        ia = act[a]
+        acc = 0.0
+        for t in range(d):
+            acc += X[ia, t] * v[t]
+        acc *= -(2.0 * mask[ia, j] - 1.0)
+        for b in range(a):
+            acc -= L[a, b] * out[b]
+        out[a] = acc / L[a, a]
+    for a in range(k - 1, -1, -1):
+        acc = out[a]
+        for b in range(a + 1, k):
+            acc -= L[b, a] * out[b]
+        out[a] = acc / L[a, a]
+
+
+@njit(cache=True, nogil=True)
+def _remove(act, mu, k, keep, L, n_factored):
+    """Keep the active entries flagged in ``keep``; the factor stays valid up to the
+    first removed position. Returns ``(k, n_factored)``."""
+    kept = 0
+    first_removed = k
+    for a in range(k):
+        if keep[a]:
+            act[kept] = act[a]
+            mu[kept] = mu[a]
+            kept += 1
+        elif a < first_removed:
+            first_removed = a
+    return kept, min(n_factored, first_removed)
+
+
+@njit(cache=True, nogil=True)
+def _least_squares_nonnegative(X, mask, j, v, act, mu, k, L, n_factored, sol, keep):
+    """Lawson-Hanson inner loop: least squares on the active set, stepping back and
+    dropping constraints until every multiplier is positive.
+
+    Returns ``(k, n_factored)``; ``mu[:k]`` holds the solution.
+    """
+    while k > 0:
+        n_factored = _extend_factor(X, mask, j, act, k, L, n_factored)
+        if n_factored < k:
+            # A dependent row cannot enter: drop it (and what follows it).
+            for a in range(k):
+                keep[a] = a < n_factored
+            k, n_factored = _remove(act, mu, k, keep, L, n_factored)
+            continue
+        _solve_factored(X, mask, j, v, act, k, L, sol)
+        if sol[:k].min() > 0:
+            for a in range(k):
+                mu[a] = sol[a]
+            return k, n_factored
+        # Move from mu towards sol until the first multiplier reaches zero; it leaves.
+        alpha, leaving = np.inf, 0
+        for a in range(k):
+            if sol[a] <= 0:
+                ratio = mu[a] / (mu[a] - sol[a]) if mu[a] > sol[a] else 0.0
+                if ratio < alpha:
+                    alpha, leaving = ratio, a
+        for a in range(k):
+            mu[a] = mu[a] + alpha * (sol[a] - mu[a])
+            keep[a] = a != leaving and mu[a] > 0
+        k, n_factored = _remove(act, mu, k, keep, L, n_factored)
+    return k, n_factored
+
+
+@njit(cache=True, nogil=True)
+def _combine(X, mask, j, v, act, mu, k, z):
+    """``z = v + A_P^T mu``."""
+    d = X.shape[1]
+    for t in range(d):
+        z[t] = v[t]
+    for a in range(k):
+        ia = act[a]
+        coef = (2.0 * mask[ia, j] - 1.0) * mu[a]
+        for t in range(d):
+            z[t] += coef * X[ia, t]
+
+
+@njit(cache=True, nogil=True)
+def project_onto_cone(X, mask, j, v, act, mu, k, L, n_factored, tol, target, max_steps, z):
     """Project ``v`` onto ``K_j``; warm-started Lawson-Hanson.
 
     Parameters
@@ -57,6 +158,10 @@ def project_onto_cone(X, mask, j, v, act, mu, k, tol, target, max_steps, z):
         Their multipliers (> 0); updated in place.
     k : int
         Size of the warm active set.
+    L : ndarray of shape (d, d)
+        Cholesky factor of the active set's Gram matrix, valid for its first
+        ``n_factored`` rows; updated in place.
+    n_factored : int
     tol : float
         Constraints are met when ``s_i x_i . z >= -tol * ||v||``.
     target : float
@@ -70,54 +175,22 @@ def project_onto_cone(X, mask, j, v, act, mu, k, tol, target, max_steps, z):
 
     Returns
     -------
-    k : int
-        Size of the final active set.
+    (k, n_factored) : the final active set size and factored rows.
     """
     n, d = X.shape
-    vnorm = 0.0
-    for t in range(d):
-        vnorm += v[t] * v[t]
-    vnorm = np.sqrt(vnorm)
+    vnorm = np.sqrt((v * v).sum())
     threshold = -tol * (vnorm + 1e-300)
+    sol = np.empty(d)
+    keep = np.empty(d, dtype=np.bool_)
     steps = 4 * d + 16 if max_steps < 0 else max_steps + 1
     for _ in range(steps):
-        # Inner loop: least squares on the active set, stepping back to keep mu > 0.
-        while k > 0:
-            sol = _solve_active(X, mask, j, v, act, k)
-            if sol.min() > 0:
-                for a in range(k):
-                    mu[a] = sol[a]
-                break
-            # Move from mu towards sol until the first multiplier reaches zero; it leaves.
-            alpha, leaving = np.inf, 0
-            for a in range(k):
-                if sol[a] <= 0:
-                    ratio = mu[a] / (mu[a] - sol[a]) if mu[a] > sol[a] else 0.0
-                    if ratio < alpha:
-                        alpha, leaving = ratio, a
-            kept = 0
-            for a in range(k):
-                value = mu[a] + alpha * (sol[a] - mu[a])
-                if a != leaving and value > 0:
-                    act[kept] = act[a]
-                    mu[kept] = value
-                    kept += 1
-            k = kept
-        for t in range(d):
-            z[t] = v[t]
-        for a in range(k):
-            ia = act[a]
-            coef = (2.0 * mask[ia, j] - 1.0) * mu[a]
-            for t in range(d):
-                z[t] += coef * X[ia, t]
-        if target >= 0:
-            znorm = 0.0
-            for t in range(d):
-                znorm += z[t] * z[t]
-            if np.sqrt(znorm) <= target:
-                return k
+        k, n_factored = _least_squares_nonnegative(X, mask, j, v, act, mu, k, L, n_factored,
+                                                   sol, keep)
+        _combine(X, mask, j, v, act, mu, k, z)
+        if target >= 0 and np.sqrt((z * z).sum()) <= target:
+            break
         if k >= d:
-            return k
+            break
         # The most violated constraint outside the active set enters.
         worst, worst_value = -1, threshold
         Xz = np.dot(X, z)
@@ -132,63 +205,40 @@ def project_onto_cone(X, mask, j, v, act, mu, k, tol, target, max_steps, z):
                 if not is_active:
                     worst, worst_value = i, value
         if worst < 0:
-            return k
+            break
         act[k] = worst
         mu[k] = 0.0
         k += 1
-    return k
+    return k, n_factored
 
 
 @njit(cache=True, nogil=True)
-def _restore_active(X, mask, j, v, act, mu, k):
-    """Least squares on the warm active set, dropping constraints until ``mu > 0``."""
-    while k > 0:
-        sol = _solve_active(X, mask, j, v, act, k)
-        if sol.min() > 0:
-            for a in range(k):
-                mu[a] = sol[a]
-            return k
-        alpha, leaving = np.inf, 0
-        for a in range(k):
-            if sol[a] <= 0:
-                ratio = mu[a] / (mu[a] - sol[a]) if mu[a] > sol[a] else 0.0
-                if ratio < alpha:
-                    alpha, leaving = ratio, a
-        kept = 0
-        for a in range(k):
-            value = mu[a] + alpha * (sol[a] - mu[a])
-            if a != leaving and value > 0:
-                act[kept] = act[a]
-                mu[kept] = value
-                kept += 1
-        k = kept
-    return k
+def warm_candidates(X, mask, col_pattern, col_group, V, active, mu, n_active, factors,
+                    n_factored, out):
+    """Phase 1: ``out[:, w] = V[:, w] + A^T mu`` on each column's warm active set.
 
-
-@njit(cache=True, nogil=True)
-def warm_candidates(X, mask, col_pattern, col_group, V, active, mu, n_active, out):
-    """Phase 1: ``out[:, w] = V[:, w] + A^T mu`` on each column's warm active set."""
+    ``factors[w]`` / ``n_factored[w]`` is column ``w``'s Cholesky factor (pass
+    ``n_factored[w] = 0`` when none is known).
+    """
     d, m = V.shape
     v = np.empty(d)
+    sol = np.empty(d)
+    keep = np.empty(d, dtype=np.bool_)
     for w in range(m):
         g = col_group[w]
         j = col_pattern[w]
         for t in range(d):
             v[t] = V[t, w]
-        k = _restore_active(X, mask, j, v, active[g], mu[g], n_active[g])
+        k, n_factored[w] = _least_squares_nonnegative(
+            X, mask, j, v, active[g], mu[g], n_active[g], factors[w], n_factored[w], sol,
+            keep)
         n_active[g] = k
-        for t in range(d):
-            out[t, w] = v[t]
-        for a in range(k):
-            ia = active[g, a]
-            coef = (2.0 * mask[ia, j] - 1.0) * mu[g, a]
-            for t in range(d):
-                out[t, w] += coef * X[ia, t]
+        _combine(X, mask, j, v, active[g], mu[g], k, out[:, w])
 
 
 @njit(cache=True, nogil=True)
-def finish_projections(X, mask, col_pattern, col_group, V, XZ, active, mu, n_active, tol,
-                       targets, max_steps, out):
+def finish_projections(X, mask, col_pattern, col_group, V, XZ, active, mu, n_active,
+                       factors, n_factored, tol, targets, max_steps, out):
     """Phase 3: given the candidates ``out`` and ``XZ = X @ out``, finish the columns.
 
     A column is done when its candidate meets its early-stop target or satisfies every
@@ -218,7 +268,8 @@ def finish_projections(X, mask, col_pattern, col_group, V, XZ, active, mu, n_act
             continue
         for t in range(d):
             v[t] = V[t, w]
-        n_active[g] = project_onto_cone(X, mask, j, v, active[g], mu[g], n_active[g], tol,
-                                        targets[w], max_steps, z)
+        n_active[g], n_factored[w] = project_onto_cone(
+            X, mask, j, v, active[g], mu[g], n_active[g], factors[w], n_factored[w], tol,
+            targets[w], max_steps, z)
         for t in range(d):
             out[t, w] = z[t]
