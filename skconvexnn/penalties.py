@@ -14,6 +14,8 @@ for three things:
 and a Euclidean norm, so every iterate is feasible.
 """
 
+import copy
+
 import numpy as np
 
 from ._core import cones
@@ -70,12 +72,17 @@ class GroupL2:
 
 
 class _ProjectionState:
-    """Warm start of every group's projection: active constraints and multipliers."""
+    """Warm start of every group's projection: active constraints and multipliers.
+
+    ``generation[g]`` counts the projections of group ``g``: a view's Cholesky factor
+    of ``g``'s active set is valid only while no other projection has touched ``g``.
+    """
 
     def __init__(self, n_groups, n_features):
         self.active = np.zeros((n_groups, n_features), dtype=np.int64)
         self.mu = np.zeros((n_groups, n_features))
         self.n_active = np.zeros(n_groups, dtype=np.int64)
+        self.generation = np.zeros(n_groups, dtype=np.int64)
 
 
 class ConeConstrainedGroupL2(GroupL2):
@@ -122,16 +129,23 @@ class ConeConstrainedGroupL2(GroupL2):
 
     #: Columns projected at a time when no factor cache is kept (bounded memory).
     _CHUNK = 256
+    #: Largest factor cache a view keeps (``n_columns * d * d`` float64); above it the
+    #: view projects in chunks without a cache.
+    _MAX_CACHE_BYTES = 256 * 2**20
 
     def restrict(self, groups):
         """The penalty on the columns ``groups``, with a Cholesky cache for their
-        projections (a working set's prox is called again and again)."""
-        view = object.__new__(type(self))
-        view.__dict__.update(self.__dict__)
+        projections (a working set's prox is called again and again) when it fits in
+        ``_MAX_CACHE_BYTES``."""
+        view = copy.copy(self)
         view._groups = np.asarray(groups, dtype=np.int64)
         d = self.X.shape[1]
-        view._factors = np.empty((len(groups), d, d))
-        view._n_factored = np.zeros(len(groups), dtype=np.int64)
+        if len(groups) * d * d * 8 <= self._MAX_CACHE_BYTES:
+            view._factors = np.empty((len(groups), d, d))
+            view._n_factored = np.zeros(len(groups), dtype=np.int64)
+            view._generation_seen = self._prox_state.generation[view._groups].copy()
+        else:
+            view._factors = None
         return view
 
     def project(self, V, targets=None, max_steps=-1, state=None):
@@ -150,6 +164,9 @@ class ConeConstrainedGroupL2(GroupL2):
             targets = np.full(m, -1.0)
         patterns = self.group_pattern[self._groups]
         cached = state is self._prox_state and getattr(self, "_factors", None) is not None
+        if cached:
+            # A factor is stale if another projection moved its group's active set.
+            self._n_factored[self._generation_seen != state.generation[self._groups]] = 0
         chunk = m if cached else self._CHUNK
         for start in range(0, m, chunk):
             cols = slice(start, min(start + chunk, m))
@@ -168,6 +185,9 @@ class ConeConstrainedGroupL2(GroupL2):
                                      Vc, XZ, state.active, state.mu, state.n_active, factors,
                                      n_factored, self.tol, targets[cols], max_steps, Zc)
             out[:, cols] = Zc
+        state.generation[self._groups] += 1
+        if cached:
+            self._generation_seen = state.generation[self._groups].copy()
         return out
 
     def prox(self, Y, G, step, out):

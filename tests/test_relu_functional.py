@@ -122,7 +122,10 @@ def test_relu_weights_are_in_their_cones_and_give_the_output():
 @pytest.mark.parametrize("solver", ["fista", "working_set"])
 def test_relu_solvers_reach_the_same_optimum_and_float32_is_kept(solver):
     X, Y, gates = _problem("log_loss", 3, True, seed=7)
-    ref = solve_relu(X, Y, gates, ALPHA, loss="log_loss", tol=1e-10, max_iter=200000)
+    # Each solver against the other ("auto" runs the working-set loop).
+    other_solver = "working_set" if solver == "fista" else "fista"
+    ref = solve_relu(X, Y, gates, ALPHA, loss="log_loss", tol=1e-10, max_iter=200000,
+                     solver=other_solver)
     other = solve_relu(X, Y, gates, ALPHA, loss="log_loss", tol=1e-10, max_iter=200000,
                        solver=solver)
     assert other.objective == pytest.approx(ref.objective, rel=1e-8)
@@ -132,7 +135,7 @@ def test_relu_solvers_reach_the_same_optimum_and_float32_is_kept(solver):
     assert low.objective - ref.objective <= low.duality_gap * low.objective + 1e-6
 
 
-def test_relu_warm_start_from_an_infeasible_point_is_projected():
+def test_relu_warm_start_from_an_infeasible_point_ends_feasible_at_the_optimum():
     X, Y, gates = _problem("squared_error", 1, True, seed=13)
     rng = np.random.default_rng(0)
     coef = rng.standard_normal((2, X.shape[1], gates.shape[1], 1))  # not in the cones

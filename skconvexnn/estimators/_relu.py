@@ -118,8 +118,9 @@ class ConvexReLUClassifier(ClassifierMixin, ConvexClassifierMixin, _ReLUProgram)
 
         The MLP has ``hidden_layer_sizes=(n_neurons_,)``, ``activation="relu"``, this
         estimator's ``coefs_`` and ``intercepts_``, and ``alpha`` set to this estimator's
-        ``alpha`` times the number of training samples (MLP's scaling of the same weight
-        decay). Its ``predict`` agrees with this estimator's on any input, and so does
+        ``alpha`` times the number of training samples (MLP's full-batch scaling of the
+        weight decay on its weights; this program also decays the hidden biases). Its
+        ``predict`` agrees with this estimator's on any input, and so does
         ``predict_proba`` when ``loss="log_loss"``.
 
         Returns
@@ -204,7 +205,8 @@ class ConvexReLURegressor(RegressorMixin, ConvexRegressorMixin, _ReLUProgram):
         The MLP has ``hidden_layer_sizes=(n_neurons_,)``, ``activation="relu"``, this
         estimator's ``coefs_`` and ``intercepts_`` (the output bias included), and
         ``alpha`` set to this estimator's ``alpha`` times the number of training samples
-        (MLP's scaling of the same weight decay). Its ``predict`` agrees with this
+        (MLP's full-batch scaling of the weight decay on its weights; this program also
+        decays the hidden biases). Its ``predict`` agrees with this
         estimator's on any input.
 
         Returns

@@ -1,0 +1,104 @@
+"""Projections onto the activation cones against scipy's non-negative least squares.
+
+``project_K(v)`` for ``K = {u : A u >= 0}``, ``A = (2 D - I) X``, is ``v + A^T mu`` with
+``mu = argmin_{mu >= 0} ||v + A^T mu||`` (Moreau), which ``scipy.optimize.nnls`` solves
+independently of our Lawson-Hanson kernel and its cached Cholesky factors.
+"""
+
+import numpy as np
+import pytest
+from scipy.optimize import nnls
+
+from skconvexnn.backends import get_backend
+from skconvexnn.penalties import ConeConstrainedGroupL2
+
+N, D, P = 40, 6, 5
+
+
+@pytest.fixture
+def cone_penalty():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((N, D))
+    mask = (X @ rng.standard_normal((D, P)) >= 0).astype(np.uint8)
+    group_pattern = np.tile(np.arange(P), 2)  # the v and w columns of every pattern
+    penalty = ConeConstrainedGroupL2(1e-2, get_backend("numba", X), X, mask, group_pattern)
+    return penalty, X, mask, group_pattern
+
+
+def _nnls_projection(X, mask, j, v):
+    A = (2.0 * mask[:, j] - 1.0)[:, None] * X
+    mu, _ = nnls(A.T, -v, maxiter=10000)
+    return v + A.T @ mu
+
+
+def _max_error(Z, V, X, mask, patterns):
+    refs = np.column_stack([_nnls_projection(X, mask, j, V[:, w])
+                            for w, j in enumerate(patterns)])
+    return np.abs(Z - refs).max() / (1 + np.abs(refs).max())
+
+
+def test_full_penalty_projects_exactly(cone_penalty):
+    penalty, X, mask, group_pattern = cone_penalty
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        V = 3 * rng.standard_normal((D, len(group_pattern)))
+        Z = penalty.project(V)
+        assert _max_error(Z, V, X, mask, group_pattern) <= 1e-9
+        assert ((2.0 * mask[:, group_pattern] - 1.0) * (X @ Z)).min() >= -1e-10
+
+
+def test_cached_factors_stay_exact_across_warm_starts(cone_penalty):
+    penalty, X, mask, group_pattern = cone_penalty
+    groups = np.array([0, 3, 5, 9])
+    view = penalty.restrict(groups)
+    assert view._factors is not None  # the cached path is the one under test
+    rng = np.random.default_rng(2)
+    V = rng.standard_normal((D, len(groups)))
+    for step in range(150):  # small moves reuse the factors, big ones rebuild them
+        V = V + (3.0 if step % 50 == 0 else 0.3) * rng.standard_normal(V.shape)
+        Z = view.project(V)
+        assert _max_error(Z, V, X, mask, group_pattern[groups]) <= 1e-9
+
+
+def test_cached_factors_are_dropped_when_another_projection_moves_the_state(cone_penalty):
+    # Views share the warm-start state with the full penalty; a projection through
+    # another view must invalidate this view's factors of the groups it touched.
+    penalty, X, mask, group_pattern = cone_penalty
+    groups = np.array([0, 3, 5, 9])
+    view = penalty.restrict(groups)
+    other = penalty.restrict(np.array([3, 9, 1]))
+    rng = np.random.default_rng(3)
+    V = rng.standard_normal((D, len(groups)))
+    for step in range(90):
+        V = V + 0.5 * rng.standard_normal(V.shape)
+        if step % 3 == 0:
+            full = np.zeros((D, len(group_pattern)))
+            full[:, groups] = -V
+            penalty.project(full)
+        if step % 3 == 1:
+            other.project(rng.standard_normal((D, 3)))
+        Z = view.project(V)
+        assert _max_error(Z, V, X, mask, group_pattern[groups]) <= 1e-9
+
+
+def test_capped_projection_is_a_valid_dual_bound(cone_penalty):
+    # dual_bounds stops projections after a few active-set steps: the result is
+    # v + A^T mu with mu >= 0, so its norm bounds the exact distance from above.
+    penalty, X, mask, group_pattern = cone_penalty
+    rng = np.random.default_rng(4)
+    for _ in range(20):
+        U = np.zeros((D, len(group_pattern)))
+        G = rng.standard_normal((D, len(group_pattern)))
+        bounds = penalty.dual_bounds(U, G, step=1.0)
+        exact = np.array([np.linalg.norm(_nnls_projection(X, mask, j, -G[:, w]))
+                          for w, j in enumerate(group_pattern)])
+        assert np.all(bounds >= exact - 1e-10)
+
+
+def test_large_working_sets_project_without_a_factor_cache(cone_penalty, monkeypatch):
+    penalty, X, mask, group_pattern = cone_penalty
+    monkeypatch.setattr(ConeConstrainedGroupL2, "_MAX_CACHE_BYTES", 0)
+    view = penalty.restrict(np.arange(len(group_pattern)))
+    assert view._factors is None
+    V = np.random.default_rng(5).standard_normal((D, len(group_pattern)))
+    assert _max_error(view.project(V), V, X, mask, group_pattern) <= 1e-9
