@@ -62,6 +62,11 @@ class BaseConvexNetwork(BaseEstimator):
         """Network output (n, n_outputs_) on validated ``X``."""
         raise NotImplementedError
 
+    def _choose_gates(self, X, X_aug, Y, sample_weight, loss):
+        """Gates of a cold fit: ``n_patterns`` sampled ones (a program may add more)."""
+        return sample_gates(X, self.n_patterns, fit_intercept=self.fit_intercept,
+                            sample_weight=sample_weight, random_state=self.random_state)
+
     # --- shared ---------------------------------------------------------------------
 
     def _validate_X_predict(self, X):
@@ -104,9 +109,7 @@ class BaseConvexNetwork(BaseEstimator):
         if warm:
             gates, coef_init = self.gates_, self.convex_coef_
         else:
-            gates = sample_gates(X, self.n_patterns, fit_intercept=self.fit_intercept,
-                                 sample_weight=sample_weight,
-                                 random_state=self.random_state)
+            gates = self._choose_gates(X, X_aug, Y, sample_weight, loss)
             coef_init = None
 
         solution = self._solve(X_aug, Y, gates, sample_weight, loss, coef_init)

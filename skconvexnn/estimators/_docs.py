@@ -9,8 +9,9 @@ PARAMETERS = """
         Regularization strength (> 0). It equals the weight-decay coefficient of the
         equivalent network in the objective ``loss + (alpha/2) * (||W1||^2 + ||W2||^2)``
         with the loss averaged over samples. ``MLPClassifier`` adds
-        ``alpha_mlp / (2 n_samples) * ||W||^2`` to its mean loss, so its ``alpha_mlp``
-        corresponds to ``alpha * n_samples`` here.
+        ``alpha_mlp / (2 n_samples) * ||W||^2`` to its mean loss with its full-batch
+        ``solver="lbfgs"``, so its ``alpha_mlp`` corresponds to ``alpha * n_samples``
+        here (with its minibatch solvers, ``alpha * batch_size``).
     fit_intercept : bool, default=True
         Append a constant input: each hidden unit gets a bias, regularized with its
         weights as in the convex formulation (Pilanci & Ergen 2020).
@@ -41,6 +42,19 @@ PARAMETERS = """
         cores.
     verbose : int, default=0
         1 or more prints the objective and duality gap at every outer iteration.
+"""
+
+RELU_PARAMETERS = """
+    patterns : {"gated", "random"}, default="gated"
+        The activation patterns the program may use. ``"random"``: those of the
+        ``n_patterns`` sampled gates. ``"gated"``: those, plus the sign patterns of the
+        hidden units that the gated program (``GatedReLU*`` with the same gates,
+        ``alpha`` and ``loss``), solved first, finds useful: each unit's input weights
+        ``u`` become a gate, with pattern ``1[X u >= 0]``. The optimum over the larger
+        set of patterns is never worse; on digits it is 2 points more accurate
+        (``benchmarks/RESULTS.md``), for the time of the gated solve. ``n_patterns_``
+        can then exceed ``n_patterns``. A ``warm_start`` fit keeps the gates of the
+        cold fit, so its patterns come from the ``alpha`` of that fit.
 """
 
 ATTRIBUTES = """

@@ -1,23 +1,42 @@
 """Two-layer ReLU networks trained to the global optimum of their cone-constrained program."""
 
+import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..functional import solve_relu
+from ..functional import solve_gated_relu, solve_relu
 from ..network import relu_forward, relu_network
 from ._base import BaseConvexNetwork, ConvexClassifierMixin, ConvexRegressorMixin
-from ._docs import ATTRIBUTES, PARAMETERS, RELU_ATTRIBUTES, RELU_OBJECTIVE
+from ._docs import (ATTRIBUTES, PARAMETERS, RELU_ATTRIBUTES, RELU_OBJECTIVE,
+                    RELU_PARAMETERS)
 
 class _ReLUProgram(BaseConvexNetwork):
     """The ReLU program's hooks: cone-constrained solve, ordinary ReLU network."""
+
+    _pattern_constraints: dict = {"patterns": [StrOptions({"gated", "random"})]}
 
     def _solve(self, X_aug, Y, gates, sample_weight, loss, coef_init):
         return solve_relu(
             X_aug, Y, gates, self.alpha, loss=loss, sample_weight=sample_weight,
             coef_init=coef_init, tol=self.tol, max_iter=self.max_iter, solver=self.solver,
             backend=self.backend, n_jobs=self.n_jobs, verbose=self.verbose)
+
+    def _choose_gates(self, X, X_aug, Y, sample_weight, loss):
+        """The sampled gates and, with ``patterns="gated"``, the input weights of the
+        hidden units of the gated program on those gates (each unit's own pattern)."""
+        gates = super()._choose_gates(X, X_aug, Y, sample_weight, loss)
+        if self.patterns == "random":
+            return gates
+        gated = solve_gated_relu(
+            X_aug, Y, gates, self.alpha, loss=loss, sample_weight=sample_weight,
+            tol=self.tol, max_iter=self.max_iter, solver=self.solver,
+            backend=self.backend, n_jobs=self.n_jobs)
+        units = gated.weights.reshape(X_aug.shape[1], -1)
+        units = units[:, np.einsum("dw,dw->w", units, units, dtype=np.float64) > 0]
+        return np.hstack([gates, units.astype(np.float64)])
 
     def _network(self, weights, output_offset):
         return relu_network(weights, self.fit_intercept, output_offset)
@@ -64,6 +83,7 @@ class ConvexReLUClassifier(ClassifierMixin, ConvexClassifierMixin, _ReLUProgram)
         ``"log_loss"``: logistic (two classes) or softmax cross-entropy (more), with
         ``predict_proba``. ``"squared_error"``: squared error on +-1 (binary) or one-hot
         targets; no probabilities.
+    {RELU_PARAMETERS.strip()}
 
     Attributes
     ----------
@@ -95,12 +115,15 @@ class ConvexReLUClassifier(ClassifierMixin, ConvexClassifierMixin, _ReLUProgram)
     """
 
     _parameter_constraints: dict = {**BaseConvexNetwork._parameter_constraints,
-                                    **ConvexClassifierMixin._loss_constraints}
+                                    **ConvexClassifierMixin._loss_constraints,
+                                    **_ReLUProgram._pattern_constraints}
 
     def __init__(self, n_patterns=100, *, alpha=1e-3, loss="log_loss", fit_intercept=True,
-                 solver="auto", max_iter=10000, tol=1e-3, random_state=None,
-                 warm_start=False, backend="auto", n_jobs=None, verbose=0):
+                 patterns="gated", solver="auto", max_iter=10000, tol=1e-3,
+                 random_state=None, warm_start=False, backend="auto", n_jobs=None,
+                 verbose=0):
         self.n_patterns = n_patterns
+        self.patterns = patterns
         self.alpha = alpha
         self.loss = loss
         self.fit_intercept = fit_intercept
@@ -153,6 +176,7 @@ class ConvexReLURegressor(RegressorMixin, ConvexRegressorMixin, _ReLUProgram):
     {PARAMETERS.strip()}
     loss : {{"squared_error"}}, default="squared_error"
         The regression loss.
+    {RELU_PARAMETERS.strip()}
 
     Attributes
     ----------
@@ -180,13 +204,15 @@ class ConvexReLURegressor(RegressorMixin, ConvexRegressorMixin, _ReLUProgram):
     """
 
     _parameter_constraints: dict = {**BaseConvexNetwork._parameter_constraints,
-                                    **ConvexRegressorMixin._loss_constraints}
+                                    **ConvexRegressorMixin._loss_constraints,
+                                    **_ReLUProgram._pattern_constraints}
 
     def __init__(self, n_patterns=100, *, alpha=1e-3, loss="squared_error",
-                 fit_intercept=True, solver="auto", max_iter=10000, tol=1e-3,
-                 random_state=None, warm_start=False, backend="auto", n_jobs=None,
-                 verbose=0):
+                 fit_intercept=True, patterns="gated", solver="auto", max_iter=10000,
+                 tol=1e-3, random_state=None, warm_start=False, backend="auto",
+                 n_jobs=None, verbose=0):
         self.n_patterns = n_patterns
+        self.patterns = patterns
         self.alpha = alpha
         self.loss = loss
         self.fit_intercept = fit_intercept
