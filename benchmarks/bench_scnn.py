@@ -1,9 +1,14 @@
-"""skconvexnn against scnn's R-FISTA on the same gated ReLU programs.
+"""skconvexnn against scnn on the same convex ReLU programs.
 
 Run in a virtual environment that has both skconvexnn and scnn (see benchmarks/README.md):
 
-    python benchmarks/bench_scnn.py [--problems breast_cancer digits synthetic]
-                                    [--threads 1] [--tol 1e-8] [--out FILE]
+    python benchmarks/bench_scnn.py [--model gated|relu] [--threads 1] [--tol 1e-8]
+                                    [--problems breast_cancer digits synthetic] [--out FILE]
+
+``--model gated`` (default): scnn's ``ConvexGatedReLU`` solved by its R-FISTA against
+``solve_gated_relu``. ``--model relu``: scnn's ``ConvexReLU`` solved by its augmented
+Lagrangian (``AL``) against ``solve_relu``; the objective and constraint violation of
+scnn's weights are recomputed here from the weights it returns.
 
 Every solver runs in a fresh worker process (so peak RSS is its own) with the BLAS
 thread count pinned by environment variables. For each problem the table gives scnn's
