@@ -51,6 +51,10 @@ class GatedReLUSolution:
         Objective after every iteration.
     output : ndarray of shape (n_samples, n_outputs)
         Model output ``sum_j D_j X U_j`` on the training rows with positive weight.
+    history : dict of ndarrays
+        The certificate at every evaluation (each outer iteration of the working-set
+        solver): ``"n_iter"`` (FISTA iterations so far), ``"time"`` (seconds since the
+        solve started), ``"objective"`` and ``"duality_gap"`` (relative).
     """
 
     weights: np.ndarray
@@ -64,6 +68,7 @@ class GatedReLUSolution:
     stalled: bool
     objective_curve: np.ndarray
     output: np.ndarray
+    history: dict = None
 
     @property
     def n_active(self):
@@ -170,6 +175,16 @@ def _solve(design, loss_obj, penalty, U0, tol, max_iter, solver, verbose, callba
                              solver=solver, verbose=verbose, callback=callback)
 
 
+_HISTORY_KEYS = ("n_iter", "time", "objective", "duality_gap")
+
+
+def _history(result):
+    """The solver's certificate history as named arrays."""
+    columns = list(zip(*result.history)) if result.history else [[]] * 4
+    return {key: np.asarray(column, dtype=np.int64 if key == "n_iter" else np.float64)
+            for key, column in zip(_HISTORY_KEYS, columns)}
+
+
 def solve_gated_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=None,
                      strict_patterns=False, coef_init=None, tol=1e-6, max_iter=10000,
                      solver="auto", backend="auto", n_jobs=None, verbose=0, callback=None):
@@ -242,7 +257,8 @@ def solve_gated_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=
         gate_indices=keep, patterns=mask, objective=result.primal,
         dual_objective=result.dual, duality_gap=result.relative_gap, n_iter=result.n_iter,
         converged=result.converged, stalled=result.stalled,
-        objective_curve=np.asarray(result.objectives, dtype=np.float64), output=result.F)
+        objective_curve=np.asarray(result.objectives, dtype=np.float64), output=result.F,
+        history=_history(result))
 
 
 def solve_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=None,
@@ -304,4 +320,4 @@ def solve_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=None,
         dual_objective=result.dual, duality_gap=result.relative_gap, n_iter=result.n_iter,
         converged=result.converged, stalled=result.stalled,
         objective_curve=np.asarray(result.objectives, dtype=np.float64), output=result.F,
-        constraint_violation=penalty.constraint_violation(result.U))
+        history=_history(result), constraint_violation=penalty.constraint_violation(result.U))

@@ -13,6 +13,7 @@ worst violators, at least twice the support) with FISTA, to a fraction of the cu
 gap. ``solver="fista"`` runs FISTA on every group instead (one outer iteration).
 """
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +39,8 @@ class GroupLassoResult:
     converged: bool
     stalled: bool = False
     objectives: list = field(default_factory=list)
+    #: One ``(n_iter, seconds, primal, relative_gap)`` per certificate evaluation.
+    history: list = field(default_factory=list)
 
     @property
     def gap(self):
@@ -77,6 +80,10 @@ def solve_group_lasso(design, loss, penalty, U, *, tol, max_iter, solver="auto",
                                            max_iter=0)
     final.n_iter = result.n_iter + polished.n_iter
     final.objectives = result.objectives + polished.objectives
+    offset = result.history[-1][1] if result.history else 0.0
+    final.history = result.history + [
+        (result.n_iter + it, offset + seconds, primal, gap)
+        for it, seconds, primal, gap in polished.history]
     # Still short of tol: float32 cannot represent a better-certified solution.
     final.stalled = not final.converged and polished.converged
     return final
@@ -123,6 +130,8 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
     step = None
     converged = stalled = False
     outer = 0
+    history = []
+    start = time.perf_counter()
     while True:
         # The certificate, in float64 whatever the working precision.
         if design.dtype == np.float64:
@@ -137,6 +146,8 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
         weight_norms = norms(U)
         primal = loss.value(F_check) + penalty.value_from_norms(weight_norms)
         gap = primal - best_dual
+        history.append((n_iter, time.perf_counter() - start, primal,
+                        gap / primal if primal > 0 else 0.0))
         if verbose >= 1:
             print(f"[skconvexnn] outer {outer:3d}  iter {n_iter:6d}  objective "
                   f"{primal:.10g}  relative gap {gap / max(primal, 1e-300):.3e}  "
@@ -179,4 +190,4 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
 
     return GroupLassoResult(U=U, F=F, primal=primal, dual=best_dual, n_iter=n_iter,
                             converged=converged, stalled=stalled and not converged,
-                            objectives=objectives)
+                            objectives=objectives, history=history)
