@@ -2,17 +2,26 @@
 
 __version__ = "0.1.0.dev0"
 
-from .estimators import (ConvexReLUClassifier, ConvexReLURegressor, GatedReLUClassifier,
-                         GatedReLURegressor)
+from .estimators import (ConvexReLUClassifier, ConvexReLUClassifierCV, ConvexReLURegressor,
+                         ConvexReLURegressorCV, GatedReLUClassifier, GatedReLUClassifierCV,
+                         GatedReLURegressor, GatedReLURegressorCV)
 from .functional import GatedReLUSolution, ReLUSolution, solve_gated_relu, solve_relu
+from ._path import RegularizationPath, alpha_max, path
 
 __all__ = [
     "ConvexReLUClassifier",
+    "ConvexReLUClassifierCV",
     "ConvexReLURegressor",
+    "ConvexReLURegressorCV",
     "GatedReLUClassifier",
+    "GatedReLUClassifierCV",
     "GatedReLURegressor",
+    "GatedReLURegressorCV",
     "GatedReLUSolution",
     "ReLUSolution",
+    "RegularizationPath",
+    "alpha_max",
+    "path",
     "solve_gated_relu",
     "solve_relu",
     "__version__",

@@ -1,7 +1,10 @@
 """scikit-learn estimators over the convex solvers: thin classes sharing one fit helper."""
 
+from ._cv import (ConvexReLUClassifierCV, ConvexReLURegressorCV, GatedReLUClassifierCV,
+                  GatedReLURegressorCV)
 from ._gated import GatedReLUClassifier, GatedReLURegressor
 from ._relu import ConvexReLUClassifier, ConvexReLURegressor
 
-__all__ = ["ConvexReLUClassifier", "ConvexReLURegressor", "GatedReLUClassifier",
-           "GatedReLURegressor"]
+__all__ = ["ConvexReLUClassifier", "ConvexReLUClassifierCV", "ConvexReLURegressor",
+           "ConvexReLURegressorCV", "GatedReLUClassifier", "GatedReLUClassifierCV",
+           "GatedReLURegressor", "GatedReLURegressorCV"]

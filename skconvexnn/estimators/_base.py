@@ -62,10 +62,22 @@ class BaseConvexNetwork(BaseEstimator):
         """Network output (n, n_outputs_) on validated ``X``."""
         raise NotImplementedError
 
-    def _choose_gates(self, X, X_aug, Y, sample_weight, loss):
-        """Gates of a cold fit: ``n_patterns`` sampled ones (a program may add more)."""
+    def _sample_gates(self, X, sample_weight):
+        """The ``n_patterns`` sampled gates of a cold fit."""
         return sample_gates(X, self.n_patterns, fit_intercept=self.fit_intercept,
                             sample_weight=sample_weight, random_state=self.random_state)
+
+    def _choose_gates(self, X, X_aug, Y, sample_weight, loss):
+        """Gates of a cold fit: ``n_patterns`` sampled ones (a program may add more)."""
+        return self._sample_gates(X, sample_weight)
+
+    def _warm_gates(self, X, X_aug, Y, sample_weight, loss):
+        """Gates and starting weights of a warm fit: the previous fit's."""
+        return self.gates_, self.convex_coef_
+
+    def _fit_alpha(self):
+        """The regularization strength of the program ``fit`` solves."""
+        return self.alpha
 
     # --- shared ---------------------------------------------------------------------
 
@@ -107,7 +119,7 @@ class BaseConvexNetwork(BaseEstimator):
         signature = (X.shape[1], self.fit_intercept, Y.shape[1])
         warm = self.warm_start and getattr(self, "_warm_signature", None) == signature
         if warm:
-            gates, coef_init = self.gates_, self.convex_coef_
+            gates, coef_init = self._warm_gates(X, X_aug, Y, sample_weight, loss)
         else:
             gates = self._choose_gates(X, X_aug, Y, sample_weight, loss)
             coef_init = None
@@ -131,6 +143,7 @@ class BaseConvexNetwork(BaseEstimator):
         self.converged_ = solution.converged
         self.n_iter_ = solution.n_iter
         self.loss_curve_ = solution.objective_curve.tolist()
+        self.convergence_history_ = solution.history
         if hasattr(solution, "constraint_violation"):
             self.constraint_violation_ = solution.constraint_violation
         self._warm_signature = signature
@@ -175,6 +188,8 @@ class ConvexClassifierMixin:
     """
 
     _loss_constraints: dict = {"loss": [StrOptions({"log_loss", "squared_error"})]}
+    #: What ``fit`` asks of ``y`` (passed to ``validate_data``).
+    _target_checks: dict = {}
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -191,7 +206,16 @@ class ConvexClassifierMixin:
         -------
         self
         """
-        X, y, sample_weight = self._check_fit_inputs(X, y, sample_weight)
+        X, y, sample_weight = self._check_fit_inputs(X, y, sample_weight,
+                                                     **self._target_checks)
+        Y, offset = self._encode_targets(y, sample_weight)
+        return self._fit_convex(X, Y, sample_weight, self.loss, output_offset=offset)
+
+    def _encode_targets(self, y, sample_weight):
+        """Program targets of labels ``y`` (+-1 or one-hot) and no output offset.
+
+        Sets ``classes_`` and ``out_activation_``.
+        """
         check_classification_targets(y)
         self.classes_, y_index = np.unique(y, return_inverse=True)
         n_weighted_classes = len(np.unique(y_index[sample_weight > 0]))
@@ -206,7 +230,7 @@ class ConvexClassifierMixin:
         else:
             Y = np.eye(len(self.classes_))[y_index]
             self.out_activation_ = "softmax" if self.loss == "log_loss" else "identity"
-        return self._fit_convex(X, Y, sample_weight, self.loss)
+        return Y, None
 
     def decision_function(self, X):
         """Network output: shape (n_samples,) for two classes, else (n_samples, n_classes).
@@ -249,6 +273,7 @@ class ConvexRegressorMixin:
     """
 
     _loss_constraints: dict = {"loss": [StrOptions({"squared_error"})]}
+    _target_checks: dict = {"multi_output": True, "y_numeric": True}
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -266,13 +291,19 @@ class ConvexRegressorMixin:
         self
         """
         X, y, sample_weight = self._check_fit_inputs(X, y, sample_weight,
-                                                     multi_output=True, y_numeric=True)
+                                                     **self._target_checks)
+        Y, offset = self._encode_targets(y, sample_weight)
+        return self._fit_convex(X, Y, sample_weight, self.loss, output_offset=offset)
+
+    def _encode_targets(self, y, sample_weight):
+        """Program targets ``(n, c)`` and the output offset (the weighted mean of ``y``
+        with ``fit_intercept``, else None). Sets ``out_activation_``."""
         self._y_is_1d = y.ndim == 1
         self.out_activation_ = "identity"
         Y = y[:, None] if y.ndim == 1 else y
         offset = (np.average(Y, axis=0, weights=sample_weight) if self.fit_intercept
                   else None)
-        return self._fit_convex(X, Y, sample_weight, self.loss, output_offset=offset)
+        return Y, offset
 
     def predict(self, X):
         """Predicted targets, shape (n_samples,) or (n_samples, n_outputs) like ``y``."""

@@ -30,9 +30,9 @@ PARAMETERS = """
         Draws the gates. The same seed gives the same fit, bit for bit, on one machine.
     warm_start : bool, default=False
         Reuse the previous fit's gates and weights as the starting point (useful along
-        a decreasing sequence of ``alpha``). The gates are kept, so ``n_patterns`` and
-        ``random_state`` only take effect on a cold fit (or when the number of features
-        or outputs changed).
+        a decreasing sequence of ``alpha``, as the ``*CV`` estimators do). The sampled
+        gates are kept, so ``n_patterns`` and ``random_state`` only take effect on a
+        cold fit (or when the number of features or outputs changed).
     backend : {"auto", "numba", "numpy", "cupy"}, default="auto"
         Where the kernels run: ``"numba"`` (compiled CPU kernels, what ``"auto"`` picks
         for NumPy input), ``"numpy"`` (reference implementation) or ``"cupy"`` (GPU,
@@ -53,8 +53,10 @@ RELU_PARAMETERS = """
         ``u`` become a gate, with pattern ``1[X u >= 0]``. The optimum over the larger
         set of patterns is never worse; on digits it is 2 points more accurate
         (``benchmarks/RESULTS.md``), for the time of the gated solve. ``n_patterns_``
-        can then exceed ``n_patterns``. A ``warm_start`` fit keeps the gates of the
-        cold fit, so its patterns come from the ``alpha`` of that fit.
+        can then exceed ``n_patterns``. A ``warm_start`` fit keeps the previous fit's
+        active patterns with their weights and adds the gated units at the new
+        ``alpha``, so along a path of ``alpha`` its optimum is never worse than a cold
+        fit's.
 """
 
 ATTRIBUTES = """
@@ -147,4 +149,56 @@ RELU_OBJECTIVE = r"""
     (every iterate is feasible) in a working-set loop; the duality gap, with multipliers
     from projections onto the activation cones, certifies the result. Gates are drawn as
     for :class:`GatedReLUClassifier`.
+"""
+
+
+def without_parameters(section, names):
+    """``section`` (a numpydoc parameter list) without the entries ``names``."""
+    kept, keep = [], True
+    for line in section.strip("\n").split("\n"):
+        if line.startswith("    ") and not line.startswith("     "):
+            keep = line.split(" : ")[0].strip() not in names
+        if keep:
+            kept.append(line)
+    return "\n" + "\n".join(kept) + "\n"
+
+
+CV_PARAMETERS = """
+    alphas : int or array-like, default=20
+        Number of ``alpha`` values on a log grid from ``alpha_max`` (computed from the
+        dual on the whole training set: the smallest ``alpha`` at which the network is
+        zero) down to ``eps * alpha_max``; or the values themselves.
+    eps : float, default=1e-3
+        Length of the grid: ``alpha_min / alpha_max``.
+    cv : int, cross-validation generator or iterable, default=None
+        As in :class:`~sklearn.linear_model.LogisticRegressionCV`: None is 5-fold
+        (stratified for classifiers).
+    scoring : str or callable, default=None
+        Score to maximize; None uses the estimator's ``score`` (accuracy for
+        classifiers, R^2 for regressors).
+"""
+
+CV_N_JOBS = """
+    n_jobs : int, default=None
+        Folds fitted in parallel (joblib; each worker's BLAS threads are limited so the
+        machine is not oversubscribed), and BLAS threads of the final refit. None: one
+        fold at a time; -1: all cores.
+"""
+
+CV_ATTRIBUTES = """
+    alpha_ : float
+        The ``alpha`` with the best mean cross-validated score (the largest one among
+        ties: the smallest network).
+    alphas_ : ndarray of shape (n_alphas,)
+        The grid, decreasing.
+    best_score_ : float
+        Mean cross-validated score at ``alpha_``.
+    best_index_ : int
+        Index of ``alpha_`` in ``alphas_``.
+    cv_results_ : dict of ndarrays
+        In the manner of ``GridSearchCV.cv_results_``, one entry per ``alpha``:
+        ``"param_alpha"``, ``"split{k}_test_score"``, ``"mean_test_score"``,
+        ``"std_test_score"``, ``"rank_test_score"``, ``"mean_fit_time"`` (seconds of a
+        warm-started fit), ``"mean_n_neurons"`` (active hidden units) and
+        ``"mean_duality_gap"``.
 """

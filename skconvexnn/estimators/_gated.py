@@ -14,7 +14,7 @@ class _GatedProgram(BaseConvexNetwork):
 
     def _solve(self, X_aug, Y, gates, sample_weight, loss, coef_init):
         return solve_gated_relu(
-            X_aug, Y, gates, self.alpha, loss=loss, sample_weight=sample_weight,
+            X_aug, Y, gates, self._fit_alpha(), loss=loss, sample_weight=sample_weight,
             coef_init=coef_init, tol=self.tol, max_iter=self.max_iter, solver=self.solver,
             backend=self.backend, n_jobs=self.n_jobs, verbose=self.verbose)
 

@@ -20,23 +20,51 @@ class _ReLUProgram(BaseConvexNetwork):
 
     def _solve(self, X_aug, Y, gates, sample_weight, loss, coef_init):
         return solve_relu(
-            X_aug, Y, gates, self.alpha, loss=loss, sample_weight=sample_weight,
+            X_aug, Y, gates, self._fit_alpha(), loss=loss, sample_weight=sample_weight,
             coef_init=coef_init, tol=self.tol, max_iter=self.max_iter, solver=self.solver,
             backend=self.backend, n_jobs=self.n_jobs, verbose=self.verbose)
 
     def _choose_gates(self, X, X_aug, Y, sample_weight, loss):
         """The sampled gates and, with ``patterns="gated"``, the input weights of the
         hidden units of the gated program on those gates (each unit's own pattern)."""
-        gates = super()._choose_gates(X, X_aug, Y, sample_weight, loss)
+        gates = self._sample_gates(X, sample_weight)
+        self._sampled_gates = gates
+        self._gated_coef = None
         if self.patterns == "random":
             return gates
+        return np.hstack([gates, self._gated_units(X_aug, Y, sample_weight, loss)])
+
+    def _gated_units(self, X_aug, Y, sample_weight, loss):
+        """Hidden units of the gated program on the sampled gates at this ``alpha``
+        (warm-started from the previous fit's gated solution when there is one)."""
+        gates = self._sampled_gates
         gated = solve_gated_relu(
-            X_aug, Y, gates, self.alpha, loss=loss, sample_weight=sample_weight,
-            tol=self.tol, max_iter=self.max_iter, solver=self.solver,
-            backend=self.backend, n_jobs=self.n_jobs)
+            X_aug, Y, gates, self._fit_alpha(), loss=loss, sample_weight=sample_weight,
+            coef_init=self._gated_coef, tol=self.tol, max_iter=self.max_iter,
+            solver=self.solver, backend=self.backend, n_jobs=self.n_jobs)
+        coef = np.zeros((gates.shape[0], gates.shape[1], Y.shape[1]))
+        coef[:, gated.gate_indices] = gated.weights
+        self._gated_coef = coef
         units = gated.weights.reshape(X_aug.shape[1], -1)
         units = units[:, np.einsum("dw,dw->w", units, units, dtype=np.float64) > 0]
-        return np.hstack([gates, units.astype(np.float64)])
+        return units.astype(np.float64)
+
+    def _warm_gates(self, X, X_aug, Y, sample_weight, loss):
+        """The previous fit's gates and weights; with ``patterns="gated"`` the gates are
+        the previous fit's *active* patterns (with their weights), the sampled gates and
+        the gated units at the new ``alpha``, so a path of warm fits keeps finding
+        patterns as ``alpha`` changes (its optimum is never worse than a cold fit's)."""
+        if self.patterns == "random" or getattr(self, "_sampled_gates", None) is None:
+            return self.gates_, self.convex_coef_
+        coef = self.convex_coef_
+        norms = np.einsum("sdpk,sdpk->p", coef, coef)
+        active = norms > 0
+        units = self._gated_units(X_aug, Y, sample_weight, loss)
+        # Earlier columns win pattern de-duplication: the warm weights are kept.
+        gates = np.hstack([self.gates_[:, active], self._sampled_gates, units])
+        coef_init = np.zeros((2, gates.shape[0], gates.shape[1], coef.shape[3]))
+        coef_init[:, :, :int(active.sum())] = coef[:, :, active]
+        return gates, coef_init
 
     def _network(self, weights, output_offset):
         return relu_network(weights, self.fit_intercept, output_offset)
@@ -48,7 +76,7 @@ class _ReLUProgram(BaseConvexNetwork):
         """Copy the fitted network and its bookkeeping into a fresh ``mlp``."""
         check_is_fitted(self)
         mlp.set_params(hidden_layer_sizes=(self.n_neurons_,), activation="relu",
-                       alpha=self.alpha * self._n_train, max_iter=self.max_iter,
+                       alpha=self._fit_alpha() * self._n_train, max_iter=self.max_iter,
                        tol=self.tol, random_state=self.random_state)
         mlp.coefs_ = [c.copy() for c in self.coefs_]
         mlp.intercepts_ = [b.copy() for b in self.intercepts_]
