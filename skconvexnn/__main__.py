@@ -1,7 +1,16 @@
-"""Command line: ``python -m skconvexnn demo`` (also installed as ``skconvexnn demo``)."""
+"""Command line: ``python -m skconvexnn demo|fit|predict`` (also installed as ``skconvexnn``)."""
 
 import argparse
 import sys
+
+from . import cli
+
+
+def _run_demo(args):
+    from .demo import run_demo
+
+    run_demo(random_state=args.random_state)
+    return 0
 
 
 def main(argv=None):
@@ -12,12 +21,16 @@ def main(argv=None):
     demo = commands.add_parser(
         "demo", help="fit convex networks and MLPClassifier on bundled data, side by side")
     demo.add_argument("--random-state", type=int, default=0)
+    demo.set_defaults(handler=_run_demo)
+    cli.add_fit_parser(commands)
+    cli.add_predict_parser(commands)
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        from .demo import run_demo
-
-        run_demo(random_state=args.random_state)
-    return 0
+    try:
+        return args.handler(args)
+    except (ValueError, FileNotFoundError, ImportError) as exc:
+        message = " ".join(str(exc).split())
+        print(f"{parser.prog}: error: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
