@@ -103,6 +103,30 @@ def alpha_grid(top, n_alphas=20, eps=1e-3):
     return np.geomspace(top, top * eps, n_alphas)
 
 
+def secant_prediction(alphas, coefs, alpha):
+    """Predict the solution at ``alpha`` from the last two of a path, linearly in
+    ``log(alpha)`` (a secant predictor, as in homotopy continuation).
+
+    Parameters
+    ----------
+    alphas : sequence of two floats
+        The previous two values of ``alpha``.
+    coefs : sequence of two ndarrays
+        The solutions there, in one layout.
+    alpha : float
+        The next value.
+
+    Returns
+    -------
+    ndarray
+        ``coefs[1] + t * (coefs[1] - coefs[0])`` with
+        ``t = log(alphas[1] / alpha) / log(alphas[0] / alphas[1])``. A warm start only:
+        the solver corrects it (and projects it onto the cones for the ReLU program).
+    """
+    t = np.log(alphas[1] / alpha) / np.log(alphas[0] / alphas[1])
+    return coefs[1] + t * (coefs[1] - coefs[0])
+
+
 @dataclass
 class RegularizationPath:
     """Solutions of a convex program along a decreasing grid of ``alpha``.
@@ -165,7 +189,8 @@ def path(X, Y, gates, *, program="gated", alphas=20, eps=1e-3, loss="squared_err
     The analogue of :func:`sklearn.linear_model.lasso_path` for the programs of
     :func:`~skconvexnn.solve_gated_relu` and :func:`~skconvexnn.solve_relu`: the grid
     starts at :func:`alpha_max`, where the network is exactly zero, and each solve
-    starts from the previous solution. Every point carries its certificate.
+    starts from the previous solution, extrapolated along the path from the two before
+    (:func:`secant_prediction`). Every point carries its certificate.
 
     Parameters
     ----------
@@ -215,22 +240,27 @@ def path(X, Y, gates, *, program="gated", alphas=20, eps=1e-3, loss="squared_err
                              f"{np.asarray(alphas)!r}.")
     solve = solve_gated_relu if program == "gated" else solve_relu
     n_gates = np.asarray(gates).shape[1]
-    coef_init = None
-    records = []
+    coef_init = step = None
+    records, records_coefs = [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for alpha in grid:
+        for index, alpha in enumerate(grid):
             start = time.perf_counter()
+            if index >= 2:
+                coef_init = secant_prediction(grid[index - 2:index], records_coefs[-2:],
+                                              alpha)
             solution = solve(X, Y, gates, alpha, loss=loss, sample_weight=sample_weight,
                              strict_patterns=strict_patterns, coef_init=coef_init, tol=tol,
                              max_iter=max_iter, solver=solver, backend=backend,
-                             n_jobs=n_jobs)
+                             n_jobs=n_jobs, step=step)
+            step = solution.step
             seconds = time.perf_counter() - start
             weights = solution.weights
             full = np.zeros(weights.shape[:-2] + (n_gates, weights.shape[-1]),
                             dtype=weights.dtype)
             full[..., solution.gate_indices, :] = weights
             coef_init = full
+            records_coefs.append(full)
             records.append((full, solution.objective, solution.duality_gap,
                             solution.n_active, solution.n_iter, solution.converged,
                             seconds, getattr(solution, "constraint_violation", 0.0)))

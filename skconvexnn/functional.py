@@ -51,6 +51,9 @@ class GatedReLUSolution:
         Objective after every iteration.
     output : ndarray of shape (n_samples, n_outputs)
         Model output ``sum_j D_j X U_j`` on the training rows with positive weight.
+    step : float
+        The solver's final step size (pass it as ``step`` to a warm-started solve of
+        a nearby problem).
     history : dict of ndarrays
         The certificate at every evaluation (each outer iteration of the working-set
         solver): ``"n_iter"`` (FISTA iterations so far), ``"time"`` (seconds since the
@@ -69,6 +72,7 @@ class GatedReLUSolution:
     objective_curve: np.ndarray
     output: np.ndarray
     history: dict = None
+    step: float = None
 
     @property
     def n_active(self):
@@ -170,9 +174,9 @@ def _validate(X, Y, gates, alpha, loss, sample_weight, coef_init, coef_shape, ba
     return X, Y, gates, sample_weight, coef_init
 
 
-def _solve(design, loss_obj, penalty, U0, tol, max_iter, solver, verbose, callback):
+def _solve(design, loss_obj, penalty, U0, tol, max_iter, solver, verbose, callback, step):
     return solve_group_lasso(design, loss_obj, penalty, U0, tol=tol, max_iter=max_iter,
-                             solver=solver, verbose=verbose, callback=callback)
+                             solver=solver, verbose=verbose, callback=callback, step=step)
 
 
 _HISTORY_KEYS = ("n_iter", "time", "objective", "duality_gap")
@@ -187,7 +191,8 @@ def _history(result):
 
 def solve_gated_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=None,
                      strict_patterns=False, coef_init=None, tol=1e-6, max_iter=10000,
-                     solver="auto", backend="auto", n_jobs=None, verbose=0, callback=None):
+                     solver="auto", backend="auto", n_jobs=None, verbose=0, callback=None,
+               step=None):
     r"""Solve the gated ReLU program for given gates.
 
     .. math::
@@ -229,6 +234,9 @@ def solve_gated_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=
     verbose : int, default=0
     callback : callable, default=None
         ``callback(objective)`` after every FISTA iteration.
+    step : float, default=None
+        Initial step size of FISTA (``solution.step`` of a nearby solve); None
+        estimates ``1 / Lipschitz`` by power iteration.
 
     Returns
     -------
@@ -250,7 +258,7 @@ def solve_gated_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=
         else:
             U0 = coef_init[:, keep, :].transpose(0, 2, 1).reshape(X.shape[1], -1)
         result = _solve(design, loss_obj, GroupL2(alpha, kernels), U0, tol, max_iter,
-                        solver, verbose, callback)
+                        solver, verbose, callback, step)
     return GatedReLUSolution(
         weights=np.ascontiguousarray(
             result.U.reshape(X.shape[1], n_outputs, len(keep)).transpose(0, 2, 1)),
@@ -258,12 +266,13 @@ def solve_gated_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=
         dual_objective=result.dual, duality_gap=result.relative_gap, n_iter=result.n_iter,
         converged=result.converged, stalled=result.stalled,
         objective_curve=np.asarray(result.objectives, dtype=np.float64), output=result.F,
-        history=_history(result))
+        history=_history(result), step=result.step)
 
 
 def solve_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=None,
                strict_patterns=False, coef_init=None, tol=1e-6, max_iter=10000,
-               solver="auto", backend="auto", n_jobs=None, verbose=0, callback=None):
+               solver="auto", backend="auto", n_jobs=None, verbose=0, callback=None,
+               step=None):
     r"""Solve the cone-constrained ReLU program (Pilanci & Ergen 2020) for given gates.
 
     .. math::
@@ -282,7 +291,7 @@ def solve_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=None,
     Parameters
     ----------
     X, Y, gates, alpha, loss, sample_weight, strict_patterns, tol, max_iter, solver,
-    backend, n_jobs, verbose, callback
+    backend, n_jobs, verbose, callback, step
         As in :func:`solve_gated_relu`. Sparse ``X`` is densified for the projections.
     coef_init : ndarray of shape (2, n_features, n_gates, n_outputs), default=None
         Warm start (``[V, W]`` in the layout of ``gates``); projected onto the cones.
@@ -312,7 +321,7 @@ def solve_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=None,
             U0 = coef_init[:, :, keep, :].transpose(1, 3, 0, 2).reshape(d, -1)
             U0 = penalty.project(np.asarray(U0, dtype=np.float64)).astype(X.dtype)
         result = _solve(design, loss_obj, penalty, U0, tol, max_iter, solver, verbose,
-                        callback)
+                        callback, step)
     return ReLUSolution(
         weights=np.ascontiguousarray(
             result.U.reshape(d, n_outputs, 2, len(keep)).transpose(2, 0, 3, 1)),
@@ -320,4 +329,5 @@ def solve_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=None,
         dual_objective=result.dual, duality_gap=result.relative_gap, n_iter=result.n_iter,
         converged=result.converged, stalled=result.stalled,
         objective_curve=np.asarray(result.objectives, dtype=np.float64), output=result.F,
-        history=_history(result), constraint_violation=penalty.constraint_violation(result.U))
+        history=_history(result), step=result.step,
+        constraint_violation=penalty.constraint_violation(result.U))

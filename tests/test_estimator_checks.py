@@ -24,10 +24,15 @@ _N_ITER_REASON = (
 def _expected_failed_checks(estimator):
     expected = {}
     # GatedReLUClassifier happens to pass at 1e-7; the others do not.
-    if not isinstance(estimator, GatedReLUClassifier):
+    if not type(estimator) is GatedReLUClassifier:
+        reason = _SAMPLE_WEIGHT_REASON
+        if hasattr(estimator, "alphas"):
+            reason = ("Repeated rows fall into other folds than the weighted ones, so the "
+                      "CV estimators may choose another alpha (and sometimes do not: "
+                      "then the check passes).")
         expected.update({
-            "check_sample_weight_equivalence_on_dense_data": _SAMPLE_WEIGHT_REASON,
-            "check_sample_weight_equivalence_on_sparse_data": _SAMPLE_WEIGHT_REASON,
+            "check_sample_weight_equivalence_on_dense_data": reason,
+            "check_sample_weight_equivalence_on_sparse_data": reason,
         })
     if isinstance(estimator, (GatedReLURegressorCV, ConvexReLURegressorCV)):
         expected["check_non_transformer_estimators_n_iter"] = _N_ITER_REASON
@@ -39,10 +44,10 @@ def _expected_failed_checks(estimator):
      ConvexReLURegressor(),
      # Small grids and budgets keep the contract checks quick (some check data are
      # uncentered, which costs the solver max_iter); the behaviour is the same.
-     GatedReLUClassifierCV(n_patterns=20, alphas=4, cv=3, max_iter=1000),
-     GatedReLURegressorCV(n_patterns=20, alphas=4, cv=3, max_iter=1000),
-     ConvexReLUClassifierCV(n_patterns=20, alphas=4, cv=3, max_iter=1000),
-     ConvexReLURegressorCV(n_patterns=20, alphas=4, cv=3, max_iter=1000)],
+     GatedReLUClassifierCV(n_patterns=20, alphas=4, cv=3, max_iter=300),
+     GatedReLURegressorCV(n_patterns=20, alphas=4, cv=3, max_iter=300),
+     ConvexReLUClassifierCV(n_patterns=20, alphas=4, cv=3, max_iter=300),
+     ConvexReLURegressorCV(n_patterns=20, alphas=4, cv=3, max_iter=300)],
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_estimator_contract(estimator, check):

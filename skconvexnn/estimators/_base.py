@@ -50,8 +50,9 @@ class BaseConvexNetwork(BaseEstimator):
 
     # --- the program's hooks --------------------------------------------------------
 
-    def _solve(self, X_aug, Y, gates, sample_weight, loss, coef_init):
-        """Solve the convex program; return a solution of :mod:`skconvexnn.functional`."""
+    def _solve(self, X_aug, Y, gates, sample_weight, loss, coef_init, step):
+        """Solve the convex program from ``coef_init`` (and FISTA step ``step``, both
+        None on a cold fit); return a solution of :mod:`skconvexnn.functional`."""
         raise NotImplementedError
 
     def _network(self, weights, output_offset):
@@ -73,7 +74,15 @@ class BaseConvexNetwork(BaseEstimator):
 
     def _warm_gates(self, X, X_aug, Y, sample_weight, loss):
         """Gates and starting weights of a warm fit: the previous fit's."""
-        return self.gates_, self.convex_coef_
+        return self.gates_, self._warm_coef()
+
+    def _warm_coef(self):
+        """Starting weights of a warm fit, in the layout of ``gates_``: the previous
+        fit's, or a prediction set by a path (``_coef_prediction``, used once)."""
+        prediction = self.__dict__.pop("_coef_prediction", None)
+        if prediction is not None and prediction.shape == self.convex_coef_.shape:
+            return prediction
+        return self.convex_coef_
 
     def _fit_alpha(self):
         """The regularization strength of the program ``fit`` solves."""
@@ -120,11 +129,13 @@ class BaseConvexNetwork(BaseEstimator):
         warm = self.warm_start and getattr(self, "_warm_signature", None) == signature
         if warm:
             gates, coef_init = self._warm_gates(X, X_aug, Y, sample_weight, loss)
+            step = getattr(self, "_solver_step", None)
         else:
             gates = self._choose_gates(X, X_aug, Y, sample_weight, loss)
-            coef_init = None
+            coef_init = step = None
 
-        solution = self._solve(X_aug, Y, gates, sample_weight, loss, coef_init)
+        solution = self._solve(X_aug, Y, gates, sample_weight, loss, coef_init, step)
+        self._solver_step = solution.step
         network = self._network(solution.weights, output_offset)
 
         self.gates_ = gates[:, solution.gate_indices]

@@ -12,11 +12,11 @@ from ._docs import ATTRIBUTES, GATED_ATTRIBUTES, GATED_OBJECTIVE, PARAMETERS
 class _GatedProgram(BaseConvexNetwork):
     """The gated ReLU program's hooks: group lasso solve, gated network."""
 
-    def _solve(self, X_aug, Y, gates, sample_weight, loss, coef_init):
+    def _solve(self, X_aug, Y, gates, sample_weight, loss, coef_init, step):
         return solve_gated_relu(
             X_aug, Y, gates, self._fit_alpha(), loss=loss, sample_weight=sample_weight,
             coef_init=coef_init, tol=self.tol, max_iter=self.max_iter, solver=self.solver,
-            backend=self.backend, n_jobs=self.n_jobs, verbose=self.verbose)
+            backend=self.backend, n_jobs=self.n_jobs, verbose=self.verbose, step=step)
 
     def _network(self, weights, output_offset):
         network = gated_network(weights, self.fit_intercept)

@@ -18,11 +18,11 @@ class _ReLUProgram(BaseConvexNetwork):
 
     _pattern_constraints: dict = {"patterns": [StrOptions({"gated", "random"})]}
 
-    def _solve(self, X_aug, Y, gates, sample_weight, loss, coef_init):
+    def _solve(self, X_aug, Y, gates, sample_weight, loss, coef_init, step):
         return solve_relu(
             X_aug, Y, gates, self._fit_alpha(), loss=loss, sample_weight=sample_weight,
             coef_init=coef_init, tol=self.tol, max_iter=self.max_iter, solver=self.solver,
-            backend=self.backend, n_jobs=self.n_jobs, verbose=self.verbose)
+            backend=self.backend, n_jobs=self.n_jobs, verbose=self.verbose, step=step)
 
     def _choose_gates(self, X, X_aug, Y, sample_weight, loss):
         """The sampled gates and, with ``patterns="gated"``, the input weights of the
@@ -55,8 +55,8 @@ class _ReLUProgram(BaseConvexNetwork):
         the gated units at the new ``alpha``, so a path of warm fits keeps finding
         patterns as ``alpha`` changes (its optimum is never worse than a cold fit's)."""
         if self.patterns == "random" or getattr(self, "_sampled_gates", None) is None:
-            return self.gates_, self.convex_coef_
-        coef = self.convex_coef_
+            return self.gates_, self._warm_coef()
+        coef = self._warm_coef()
         norms = np.einsum("sdpk,sdpk->p", coef, coef)
         active = norms > 0
         units = self._gated_units(X_aug, Y, sample_weight, loss)

@@ -39,6 +39,8 @@ class GroupLassoResult:
     converged: bool
     stalled: bool = False
     objectives: list = field(default_factory=list)
+    #: Step size FISTA ended with (a warm start along a path can begin with it).
+    step: float = None
     #: One ``(n_iter, seconds, primal, relative_gap)`` per certificate evaluation.
     history: list = field(default_factory=list)
 
@@ -59,7 +61,7 @@ def _initial_step(op, loss):
 
 
 def solve_group_lasso(design, loss, penalty, U, *, tol, max_iter, solver="auto",
-                      verbose=0, callback=None):
+                      verbose=0, callback=None, step=None):
     """Minimise ``L(A U) + alpha * sum_g ||U_g||`` to relative duality gap ``tol``.
 
     Runs in the data's precision. When float32 rounding stops the gap from shrinking
@@ -69,7 +71,7 @@ def solve_group_lasso(design, loss, penalty, U, *, tol, max_iter, solver="auto",
     """
     result = solve_group_lasso_at_precision(design, loss, penalty, U, tol=tol,
                                             max_iter=max_iter, solver=solver,
-                                            verbose=verbose, callback=callback)
+                                            verbose=verbose, callback=callback, step=step)
     if not result.stalled or design.dtype == np.float64:
         return result
     polished = solve_group_lasso_at_precision(
@@ -90,7 +92,7 @@ def solve_group_lasso(design, loss, penalty, U, *, tol, max_iter, solver="auto",
 
 
 def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
-                                   solver="auto", verbose=0, callback=None):
+                                   solver="auto", verbose=0, callback=None, step=None):
     """Minimise ``L(A U) + alpha * sum_g ||U_g||`` in the precision of ``design``.
 
     Parameters
@@ -108,6 +110,9 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
     verbose : int
     callback : callable, optional
         ``callback(objective)`` after every FISTA iteration (benchmarks time it).
+    step : float, optional
+        Initial step size; None estimates ``1 / Lipschitz`` by power iteration. (A
+        path passes the previous solve's final step; backtracking corrects it.)
 
     Returns
     -------
@@ -127,7 +132,6 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
     best_dual = -np.inf
     n_iter = 0
     objectives = []
-    step = None
     converged = stalled = False
     outer = 0
     history = []
@@ -190,4 +194,4 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
 
     return GroupLassoResult(U=U, F=F, primal=primal, dual=best_dual, n_iter=n_iter,
                             converged=converged, stalled=stalled and not converged,
-                            objectives=objectives, history=history)
+                            objectives=objectives, history=history, step=step)
