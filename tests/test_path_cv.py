@@ -191,3 +191,16 @@ def test_relu_warm_start_with_gated_patterns_never_loses_to_a_cold_fit():
         # The warm fit's patterns include the cold fit's (and earlier active ones).
         assert warm.objective_ <= cold.objective_ * (1 + 2e-6)
         assert warm.duality_gap_ <= 1e-6 and warm.constraint_violation_ <= 1e-10
+
+
+def test_secant_prediction_is_exact_on_a_path_linear_in_log_alpha():
+    from skconvexnn._path import secant_prediction
+
+    alphas = np.array([1.0, 0.5, 0.125])
+    slope, offset = np.array([[2.0, -1.0]]), np.array([[0.5, 3.0]])
+
+    def solution(alpha):
+        return offset + slope * np.log(alpha)
+
+    predicted = secant_prediction(alphas[:2], [solution(a) for a in alphas[:2]], alphas[2])
+    np.testing.assert_allclose(predicted, solution(alphas[2]))
