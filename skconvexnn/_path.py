@@ -9,12 +9,12 @@ started from the previous solution, costs far less than cold fits at every ``alp
 import time
 import warnings
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import numpy as np
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
-from numbers import Integral, Real
 
 from .backends import get_backend
 from .formulations import GatedReLUDesign, ReLUDesign, as_solver_matrix
@@ -241,14 +241,14 @@ def path(X, Y, gates, *, program="gated", alphas=20, eps=1e-3, loss="squared_err
     solve = solve_gated_relu if program == "gated" else solve_relu
     n_gates = np.asarray(gates).shape[1]
     coef_init = step = None
-    records, records_coefs = [], []
+    records = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for index, alpha in enumerate(grid):
             start = time.perf_counter()
             if index >= 2:
-                coef_init = secant_prediction(grid[index - 2:index], records_coefs[-2:],
-                                              alpha)
+                coef_init = secant_prediction(grid[index - 2:index],
+                                              [record[0] for record in records[-2:]], alpha)
             solution = solve(X, Y, gates, alpha, loss=loss, sample_weight=sample_weight,
                              strict_patterns=strict_patterns, coef_init=coef_init, tol=tol,
                              max_iter=max_iter, solver=solver, backend=backend,
@@ -260,7 +260,6 @@ def path(X, Y, gates, *, program="gated", alphas=20, eps=1e-3, loss="squared_err
                             dtype=weights.dtype)
             full[..., solution.gate_indices, :] = weights
             coef_init = full
-            records_coefs.append(full)
             records.append((full, solution.objective, solution.duality_gap,
                             solution.n_active, solution.n_iter, solution.converged,
                             seconds, getattr(solution, "constraint_violation", 0.0)))

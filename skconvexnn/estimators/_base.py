@@ -66,7 +66,12 @@ class BaseConvexNetwork(BaseEstimator):
     def _sample_gates(self, X, sample_weight):
         """The ``n_patterns`` sampled gates of a cold fit."""
         return sample_gates(X, self.n_patterns, fit_intercept=self.fit_intercept,
-                            sample_weight=sample_weight, random_state=self.random_state)
+                            sample_weight=sample_weight,
+                            random_state=self._gates_random_state())
+
+    def _gates_random_state(self):
+        """What draws the gates: ``random_state``."""
+        return self.random_state
 
     def _choose_gates(self, X, X_aug, Y, sample_weight, loss):
         """Gates of a cold fit: ``n_patterns`` sampled ones (a program may add more)."""

@@ -21,7 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._path import alpha_grid, alpha_max, secant_prediction
-from ..patterns import add_intercept_column, sample_gates
+from ..patterns import add_intercept_column
 from ._base import BaseConvexNetwork
 from ._docs import (ATTRIBUTES, CV_ATTRIBUTES, CV_N_JOBS, CV_PARAMETERS,
                     GATED_ATTRIBUTES, PARAMETERS, RELU_ATTRIBUTES, RELU_PARAMETERS,
@@ -88,10 +88,9 @@ class _ConvexCV:
     def _fit_alpha(self):
         return self.alpha_
 
-    def _sample_gates(self, X, sample_weight):
+    def _gates_random_state(self):
         # Folds and the refit draw gates from one seed.
-        return sample_gates(X, self.n_patterns, fit_intercept=self.fit_intercept,
-                            sample_weight=sample_weight, random_state=self._gate_seed)
+        return self._gate_seed
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
