@@ -4,8 +4,10 @@ __version__ = "0.1.0.dev0"
 
 from .estimators import (ConvexReLUClassifier, ConvexReLUClassifierCV, ConvexReLURegressor,
                          ConvexReLURegressorCV, GatedReLUClassifier, GatedReLUClassifierCV,
-                         GatedReLURegressor, GatedReLURegressorCV)
-from .functional import GatedReLUSolution, ReLUSolution, solve_gated_relu, solve_relu
+                         GatedReLURegressor, GatedReLURegressorCV,
+                         RobustConvexReLUClassifier, RobustConvexReLURegressor)
+from .functional import (GatedReLUSolution, ReLUSolution, RobustReLUSolution,
+                         solve_gated_relu, solve_relu, solve_robust_relu)
 from ._path import RegularizationPath, alpha_max, path
 
 __all__ = [
@@ -20,9 +22,13 @@ __all__ = [
     "GatedReLUSolution",
     "ReLUSolution",
     "RegularizationPath",
+    "RobustConvexReLUClassifier",
+    "RobustConvexReLURegressor",
+    "RobustReLUSolution",
     "alpha_max",
     "path",
     "solve_gated_relu",
     "solve_relu",
+    "solve_robust_relu",
     "__version__",
 ]

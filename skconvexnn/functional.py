@@ -20,6 +20,7 @@ from .losses import make_loss
 from .patterns import activation_patterns
 from .penalties import ConeConstrainedGroupL2, GroupL2
 from .solvers import solve_group_lasso
+from .solvers.pdhg import solve_robust_pdhg
 
 
 @dataclass
@@ -99,6 +100,25 @@ class ReLUSolution(GatedReLUSolution):
     """
 
     constraint_violation: float = 0.0
+
+
+@dataclass
+class RobustReLUSolution(ReLUSolution):
+    """Solution of the robust ReLU program (Bai, Gautam & Sojoudi 2022).
+
+    As :class:`ReLUSolution`; ``constraint_violation`` is the largest
+    ``eps ||u^f||_1 - min_i (2 D_j - I)_ii x_i . u`` over the non-zero blocks.
+    With several outputs the programs separate (one per output); ``history`` then
+    lists the outputs' solves one after the other (iterations and time cumulative,
+    objective and gap of the output being solved).
+
+    Attributes
+    ----------
+    worst_case_loss : float
+        The loss term of ``objective``: the (weighted) mean worst-case training loss.
+    """
+
+    worst_case_loss: float = 0.0
 
 
 def _max_abs(A):
@@ -331,3 +351,106 @@ def solve_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=None,
         objective_curve=np.asarray(result.objectives, dtype=np.float64), output=result.F,
         history=_history(result), step=result.step,
         constraint_violation=penalty.constraint_violation(result.U))
+
+
+ROBUST_LOSSES = ("log_loss", "hinge", "squared_error")
+
+
+def solve_robust_relu(X, Y, gates, alpha, eps, *, loss="log_loss", sample_weight=None,
+                      n_perturbed=None, strict_patterns=False, coef_init=None, tol=1e-6,
+                      max_iter=20000, n_jobs=None, verbose=0):
+    r"""Solve the adversarially robust ReLU program for given gates.
+
+    For every output ``k`` (the outputs separate: one-vs-rest for classes)
+
+    .. math::
+
+        \min_{V, W} \; \sum_i w_i\, \ell^{\mathrm{wc}}_i
+        + \alpha \sum_j \big(\|V_j\|_2 + \|W_j\|_2\big)
+        \quad \text{s.t.} \quad (2 D_j - I) X V_j \ge \epsilon \|V_j^f\|_1,\;
+        (2 D_j - I) X W_j \ge \epsilon \|W_j^f\|_1,
+
+    where ``u^f`` are the first ``n_perturbed`` coordinates (the features an attacker
+    moves by at most ``eps`` each), ``a_i = sum_j D_j[i] (V_j^f - W_j^f)`` and the
+    worst-case loss is ``l(y_i f_i - eps ||a_i||_1)`` for ``log_loss`` / ``hinge``
+    (``y = +-1``) and ``(|y_i - f_i| + eps ||a_i||_1)^2 / (2 c)`` for
+    ``squared_error`` (``c`` outputs). The constraints keep every unit's pattern fixed
+    on each training point's ``eps``-ball, so the worst case is exact there: no
+    perturbation of a training point can do worse. ``eps = 0`` is the program of
+    :func:`solve_relu`. Solved by restarted PDHG (:mod:`skconvexnn.solvers.pdhg`).
+
+    Parameters
+    ----------
+    X, Y, gates, alpha, sample_weight, strict_patterns, n_jobs, verbose
+        As in :func:`solve_relu`; ``Y`` holds +-1 labels for the margin losses.
+        Sparse ``X`` is densified.
+    eps : float
+        The l_inf radius, ``>= 0``.
+    loss : {"log_loss", "hinge", "squared_error"}, default="log_loss"
+    n_perturbed : int, default=None
+        How many leading columns of ``X`` an attacker moves (the estimators leave the
+        intercept column, last, out); None: all.
+    coef_init : ndarray of shape (2, n_features, n_gates, n_outputs), default=None
+    tol : float, default=1e-6
+        Target relative duality gap and relative constraint violation.
+    max_iter : int, default=20000
+        PDHG iterations per output.
+
+    Returns
+    -------
+    RobustReLUSolution
+    """
+    if loss not in ROBUST_LOSSES:
+        raise ValueError(f"loss must be one of {ROBUST_LOSSES}; got {loss!r}.")
+    if not (np.isfinite(eps) and eps >= 0):
+        raise ValueError(f"eps must be a non-negative finite number; got {eps!r}.")
+    X, Y, gates, sample_weight, coef_init = _validate(
+        X, Y, gates, alpha, loss, sample_weight, coef_init,
+        lambda d, g, c: (2, d, g, c), "numba")
+    if loss != "squared_error" and not np.all(np.abs(Y) == 1):
+        raise ValueError(f"loss={loss!r} needs labels +-1 in Y.")
+    n_perturbed = X.shape[1] if n_perturbed is None else int(n_perturbed)
+    if not 0 <= n_perturbed <= X.shape[1]:
+        raise ValueError(f"n_perturbed must be in [0, {X.shape[1]}]; got {n_perturbed}.")
+    dense = X.toarray() if sparse.issparse(X) else np.asarray(X)
+    rows = np.ascontiguousarray(dense, dtype=np.float64)
+    n_outputs = Y.shape[1]
+    weights = sample_weight / sample_weight.sum()
+    if loss == "squared_error":
+        weights = weights / n_outputs
+    with threadpool_limits(limits=n_jobs_to_threads(n_jobs)):
+        mask, keep = activation_patterns(rows, gates, strict=strict_patterns)
+        P, d = mask.shape[1], rows.shape[1]
+        coef = np.zeros((2, d, P, n_outputs))
+        results, history, offset_iter, offset_time = [], [], 0, 0.0
+        for k in range(n_outputs):
+            U0 = None
+            if coef_init is not None:
+                U0 = np.hstack([coef_init[0, :, keep, k].T, coef_init[1, :, keep, k].T])
+            result = solve_robust_pdhg(rows, mask, Y[:, k], weights, alpha, eps,
+                                       n_perturbed, loss, U0=U0, tol=tol,
+                                       max_iter=max_iter, verbose=verbose)
+            coef[0, :, :, k], coef[1, :, :, k] = result.U[:, :P], result.U[:, P:]
+            history += [(it + offset_iter, t + offset_time, obj, gap)
+                        for it, t, obj, gap in result.history]
+            offset_iter += result.n_iter
+            offset_time += result.history[-1][1] if result.history else 0.0
+            results.append(result)
+    primal = sum(r.primal for r in results)
+    dual = sum(r.dual for r in results)
+    penalty = alpha * float(np.sqrt(np.einsum("sdpk,sdpk->spk", coef, coef)).sum())
+    output = np.einsum("np,dpk,nd->nk", mask.astype(np.float64), coef[0] - coef[1], rows)
+    columns = list(zip(*history)) if history else [[]] * 4
+    return RobustReLUSolution(
+        weights=coef.astype(X.dtype), gate_indices=keep, patterns=mask, objective=primal,
+        dual_objective=dual, duality_gap=max(primal - dual, 0.0) / primal if primal > 0
+        else 0.0, n_iter=offset_iter, converged=all(r.converged for r in results),
+        stalled=False,
+        objective_curve=np.sum([np.pad(r.objectives, (0, max(
+            len(q.objectives) for q in results) - len(r.objectives)), mode="edge")
+            for r in results], axis=0),
+        output=output,
+        history={key: np.asarray(column, dtype=np.int64 if key == "n_iter" else np.float64)
+                 for key, column in zip(_HISTORY_KEYS, columns)},
+        step=None, constraint_violation=max(r.violation for r in results),
+        worst_case_loss=primal - penalty)

@@ -107,3 +107,55 @@ def activation_patterns(X, gates, *, strict=False):
         _patterns.pack_sign_block(scores, start, bool(strict), mask, packed)
     keep = _patterns.unique_columns(packed)
     return np.ascontiguousarray(mask[:, keep]), keep
+
+
+def robust_gates(X_aug, gates, eps, *, n_perturbed):
+    """Gates whose patterns an ``eps``-robust unit can keep, for the robust programs.
+
+    A unit ``u`` keeps its pattern on every training point's l_inf ball of radius
+    ``eps`` only if no training point lies within ``eps ||u^f||_1`` of its hyperplane.
+    For each gate (direction ``g^f`` on the first ``n_perturbed`` coordinates, bias last)
+    this moves the bias to the middle of the gap of width ``>= 2 eps`` in the projected
+    values ``x . g^f / ||g^f||_1`` nearest to the gate's own threshold, so the gate
+    itself is a feasible unit of its pattern; gates without such a gap are dropped.
+    The coordinate directions ``+-e_i`` (robustified the same way) and the constant
+    gate (the pattern of all rows) are added: the most robust directions and the
+    linear unit.
+
+    Parameters
+    ----------
+    X_aug : ndarray of shape (n_samples, n_perturbed + 1)
+        Rows with the intercept column last.
+    gates : ndarray of shape (n_perturbed + 1, n_gates)
+    eps : float
+        ``> 0``.
+    n_perturbed : int
+
+    Returns
+    -------
+    ndarray of shape (n_perturbed + 1, n_kept)
+    """
+    m = int(n_perturbed)
+    X_aug = X_aug.toarray() if sparse.issparse(X_aug) else np.asarray(X_aug)
+    features = np.asarray(X_aug[:, :m], dtype=np.float64)
+    axes = np.hstack([np.eye(m + 1)[:, :m], -np.eye(m + 1)[:, :m]])
+    candidates = np.hstack([gates, axes])
+    kept = []
+    for g in candidates.T:
+        scale = np.abs(g[:m]).sum()
+        if scale == 0:
+            continue
+        values = np.sort(features @ g[:m] / scale)
+        threshold = -g[m] / scale
+        gaps = np.flatnonzero(np.diff(values) >= 2 * eps)
+        if len(gaps) == 0:
+            continue
+        middles = 0.5 * (values[gaps] + values[gaps + 1])
+        best = middles[np.argmin(np.abs(middles - threshold))]
+        robust = g.copy()
+        robust[m] = -best * scale
+        kept.append(robust)
+    constant = np.zeros(m + 1)
+    constant[m] = 1.0
+    kept.append(constant)
+    return np.column_stack(kept)

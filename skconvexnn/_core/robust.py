@@ -17,7 +17,7 @@ Two sets recur (MATH.md section 5, derived in the module docstring of the solver
 * the **conjugate of a worst-case loss** ``phi(f, a) = c l(y f - eps ||a||_1)`` (margin
   losses) or ``c/2 (|y - f| + eps ||a||_1)^2`` (squared error). Its proximal map reduces
   to one increasing scalar equation in the dual level ``lambda``; it is solved by
-  bisection to machine precision.
+  safeguarded Newton steps to machine precision.
 """
 
 import numpy as np
@@ -128,10 +128,21 @@ def project_pattern_sets(S0, T0, eps, S, T):
     s = np.empty(n)
     t = np.empty(m)
     for g in range(G):
+        smallest = np.inf
         for i in range(n):
             s0[i] = S0[i, g]
+            smallest = min(smallest, s0[i])
+        l1 = 0.0
         for i in range(m):
             t0[i] = T0[i, g]
+            l1 += abs(t0[i])
+        if smallest >= eps * l1:
+            # Already in the set: the projection is the point itself.
+            for i in range(n):
+                S[i, g] = s0[i]
+            for i in range(m):
+                T[i, g] = t0[i]
+            continue
         project_pattern_set(s0, t0, eps, s, t)
         for i in range(n):
             S[i, g] = s[i]
@@ -167,6 +178,43 @@ def _loss_slope(kind, lam, lam0, q0, eps, sigma, c):
         excess = lam0 - lam
         base = sigma * lam / c - (excess if excess > 0.0 else 0.0)
     return base - eps * _box_excess(q0, eps, lam)
+
+
+@njit(cache=True, nogil=True)
+def _loss_curvature(kind, lam, lam0, q0, eps, sigma, c):
+    """Derivative of :func:`_loss_slope` in ``lambda`` (right derivative at kinks)."""
+    count = 0
+    for i in range(q0.shape[0]):
+        if abs(q0[i]) > eps * lam:
+            count += 1
+    base = 1.0
+    if kind == LOGISTIC:
+        s = lam / c
+        base = 1.0 + sigma / (c * s * (1.0 - s))
+    elif kind == SQUARED:
+        base = sigma / c + (1.0 if lam < lam0 else 0.0)
+    return base + eps * eps * count
+
+
+@njit(cache=True, nogil=True)
+def _increasing_root(kind, lo, hi, lam0, q0, eps, sigma, c):
+    """Root of the increasing slope in ``(lo, hi)``: Newton steps, bisection when a
+    step leaves the bracket (the slope is piecewise linear, or smooth and convex in
+    pieces, so few steps are needed)."""
+    lam = 0.5 * (lo + hi)
+    for _ in range(200):
+        value = _loss_slope(kind, lam, lam0, q0, eps, sigma, c)
+        if value == 0.0:
+            return lam
+        if value < 0.0:
+            lo = lam
+        else:
+            hi = lam
+        if hi - lo <= 4e-16 * max(abs(hi), 1e-300):
+            break
+        step = lam - value / _loss_curvature(kind, lam, lam0, q0, eps, sigma, c)
+        lam = step if lo < step < hi else 0.5 * (lo + hi)
+    return lam
 
 
 @njit(cache=True, nogil=True)
@@ -209,15 +257,7 @@ def prox_loss_conjugate(kind, P0, Q0, y, c, eps, sigma, P, Q):
         elif _loss_slope(kind, hi, lam0, q0, eps, sigma, c[k]) <= 0.0:
             lam = hi
         else:
-            for _ in range(200):
-                mid = 0.5 * (lo + hi)
-                if mid <= lo or mid >= hi:
-                    break
-                if _loss_slope(kind, mid, lam0, q0, eps, sigma, c[k]) < 0.0:
-                    lo = mid
-                else:
-                    hi = mid
-            lam = 0.5 * (lo + hi)
+            lam = _increasing_root(kind, lo, hi, lam0, q0, eps, sigma, c[k])
         if kind == SQUARED:
             b = P0[k] - sigma * y[k]
             P[k] = min(max(b, -lam), lam)

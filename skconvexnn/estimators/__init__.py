@@ -4,7 +4,9 @@ from ._cv import (ConvexReLUClassifierCV, ConvexReLURegressorCV, GatedReLUClassi
                   GatedReLURegressorCV)
 from ._gated import GatedReLUClassifier, GatedReLURegressor
 from ._relu import ConvexReLUClassifier, ConvexReLURegressor
+from ._robust import RobustConvexReLUClassifier, RobustConvexReLURegressor
 
 __all__ = ["ConvexReLUClassifier", "ConvexReLUClassifierCV", "ConvexReLURegressor",
            "ConvexReLURegressorCV", "GatedReLUClassifier", "GatedReLUClassifierCV",
-           "GatedReLURegressor", "GatedReLURegressorCV"]
+           "GatedReLURegressor", "GatedReLURegressorCV", "RobustConvexReLUClassifier",
+           "RobustConvexReLURegressor"]

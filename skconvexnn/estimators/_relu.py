@@ -41,13 +41,17 @@ class _ReLUProgram(BaseConvexNetwork):
         gated = solve_gated_relu(
             X_aug, Y, gates, self._fit_alpha(), loss=loss, sample_weight=sample_weight,
             coef_init=self._gated_coef, tol=self.tol, max_iter=self.max_iter,
-            solver=self.solver, backend=self.backend, n_jobs=self.n_jobs)
+            solver=self._gated_solver(), backend=self.backend, n_jobs=self.n_jobs)
         coef = np.zeros((gates.shape[0], gates.shape[1], Y.shape[1]))
         coef[:, gated.gate_indices] = gated.weights
         self._gated_coef = coef
         units = gated.weights.reshape(X_aug.shape[1], -1)
         units = units[:, np.einsum("dw,dw->w", units, units, dtype=np.float64) > 0]
         return units.astype(np.float64)
+
+    def _gated_solver(self):
+        """The solver of the gated program that proposes patterns."""
+        return self.solver
 
     def _warm_gates(self, X, X_aug, Y, sample_weight, loss):
         """The previous fit's gates and weights; with ``patterns="gated"`` the gates are

@@ -45,6 +45,8 @@ from .._core.robust import (HINGE, LOGISTIC, SQUARED, project_pattern_sets,
 LOSS_KINDS = {"hinge": HINGE, "log_loss": LOGISTIC, "squared_error": SQUARED}
 #: Iterations between certificate evaluations and restart checks.
 _CHECK_EVERY = 40
+#: Operator norms of the pattern-set blocks (s, t) relative to the loss block's.
+_S_WEIGHT, _T_WEIGHT = 0.5, 0.03
 
 
 @dataclass
@@ -228,8 +230,10 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
     alpha_s = alpha * kappa
 
     loss_norm, s_norm = op.block_norms()
-    op.scale_s = loss_norm / max(s_norm, 1e-300)
-    op.scale_t = loss_norm if m else 1.0
+    # Block weights relative to the loss block (measured on breast_cancer: these
+    # halved the gap after 4000 iterations against equal norms).
+    op.scale_s = _S_WEIGHT * loss_norm / max(s_norm, 1e-300)
+    op.scale_t = _T_WEIGHT * loss_norm if m else 1.0
     eps_set = eps * op.scale_s / op.scale_t if m else 0.0
     eta = 0.95 / max(op.norm(), 1e-300)
     omega = 1.0
@@ -252,49 +256,60 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
         theta = 1.0 if largest <= alpha_s else alpha_s / largest
         return -_conjugate_sum(kind, theta * p, theta * Q, y, cs, eps)
 
-    best_dual = -np.inf
-    objectives, history = [], []
-    restart_U, restart_y = U.copy(), (p.copy(), Q.copy(), S.copy(), T.copy())
-    cycle_start, cycle_residual, last_residual = 0, None, np.inf
-    converged = False
-    primal = np.inf
-    violation = np.inf
-    n_iter = 0
-    p_new, Q_new = np.empty(n), np.empty((n, m))
-    S_proj, T_proj = np.empty((n, 2 * P)), np.empty((m, 2 * P))
-    for n_iter in range(1, max_iter + 1):
+    def pdhg_step(U, duals, KTy, omega):
+        """One PDHG iteration from ``(U, duals)`` (``KTy = K^T duals``)."""
+        p, Q, S, T = duals
         tau, sigma = eta / omega, eta * omega
         # Primal step: group soft-thresholding.
         Z = U - tau * KTy
         norms = _group_norms(Z)
-        shrink = np.maximum(1.0 - tau * alpha_s / np.maximum(norms, 1e-300), 0.0)
-        U_new = Z * shrink
+        U_new = Z * np.maximum(1.0 - tau * alpha_s / np.maximum(norms, 1e-300), 0.0)
         # Dual step at the extrapolated point.
         f, A, Sk, Tk = op.forward(2.0 * U_new - U)
-        p0 = p + sigma * f
-        Q0 = Q + sigma * A
-        prox_loss_conjugate(kind, p0, np.ascontiguousarray(Q0), y, cs, eps, sigma, p_new,
-                            Q_new)
+        p_new, Q_new = np.empty(n), np.empty((n, m))
+        prox_loss_conjugate(kind, p + sigma * f, np.ascontiguousarray(Q + sigma * A), y,
+                            cs, eps, sigma, p_new, Q_new)
         S0 = S + sigma * Sk
         if m:
-            T0 = T + sigma * Tk
-            project_pattern_sets(S0, np.ascontiguousarray(T0), eps_set, S_proj, T_proj)
+            T0 = np.ascontiguousarray(T + sigma * Tk)
+            S_proj, T_proj = np.empty_like(S0), np.empty_like(T0)
+            project_pattern_sets(S0, T0, eps_set, S_proj, T_proj)
             S_new, T_new = S0 - S_proj, T0 - T_proj
         else:
             S_new, T_new = np.minimum(S0, 0.0), T
-        KTy_new = op.adjoint(p_new, Q_new, S_new, T_new)
+        y_new = (p_new, Q_new, S_new, T_new)
+        return U_new, y_new, op.adjoint(*y_new)
 
-        if n_iter % _CHECK_EVERY == 0 or n_iter == max_iter:
-            residual = np.sqrt(omega * np.vdot(U_new - U, U_new - U) / eta ** 2 + (
-                np.vdot(p_new - p, p_new - p) + np.vdot(Q_new - Q, Q_new - Q)
-                + np.vdot(S_new - S, S_new - S) + np.vdot(T_new - T, T_new - T))
-                / (omega * eta ** 2))
-        else:
-            residual = None
-        U, p, Q, S, T, KTy = U_new, p_new.copy(), Q_new.copy(), S_new, T_new, KTy_new
+    def residual(U, duals, U_new, duals_new, omega):
+        """Fixed-point residual of the PDHG map in its primal-weighted norm."""
+        du = np.vdot(U_new - U, U_new - U)
+        dy = sum(np.vdot(a - b, a - b) for a, b in zip(duals_new, duals))
+        return float(np.sqrt(omega * du + dy / omega)) / eta
 
-        if residual is None:
+    dual_point = (p, Q, S, T)
+    best_dual = -np.inf
+    objectives, history = [], []
+    # Restarts to the better of the current and the average iterate (PDLP).
+    restart_U, restart_y = U.copy(), dual_point
+    sum_U, sum_y, n_avg = np.zeros_like(U), tuple(np.zeros_like(a) for a in dual_point), 0
+    restart_residual, last_residual = None, np.inf
+    converged = False
+    primal = np.inf
+    violation = np.inf
+    n_iter = 0
+    cycle_start = 0
+    for n_iter in range(1, max_iter + 1):
+        U_new, y_new, KTy_new = pdhg_step(U, dual_point, KTy, omega)
+        checking = n_iter % _CHECK_EVERY == 0 or n_iter == max_iter
+        current_residual = residual(U, dual_point, U_new, y_new, omega) if checking else None
+        U, dual_point, KTy = U_new, y_new, KTy_new
+        sum_U += U
+        sum_y = tuple(a + b for a, b in zip(sum_y, dual_point))
+        n_avg += 1
+        if not checking:
             continue
+
+        p, Q = dual_point[0], dual_point[1]
         primal = primal_value(U)
         best_dual = max(best_dual, dual_value(p, Q, KTy))
         objectives.append(primal / kappa)
@@ -309,21 +324,40 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
         if gap <= tol and relative_violation <= tol:
             converged = True
             break
-        # Adaptive restarts (PDLP): on sufficient or stalled decay, or a long cycle.
-        if cycle_residual is None:
-            cycle_residual = residual
-        elif (residual <= 0.2 * cycle_residual
-              or (residual <= 0.8 * cycle_residual and residual > last_residual)
+
+        # The average iterate, its residual, and the better restart candidate.
+        U_avg = sum_U / n_avg
+        y_avg = tuple(a / n_avg for a in sum_y)
+        KTy_avg = op.adjoint(*y_avg)
+        U_next, y_next, _ = pdhg_step(U_avg, y_avg, KTy_avg, omega)
+        average_residual = residual(U_avg, y_avg, U_next, y_next, omega)
+        if average_residual < current_residual:
+            candidate, candidate_residual = (U_avg, y_avg, KTy_avg), average_residual
+        else:
+            candidate, candidate_residual = (U, dual_point, KTy), current_residual
+        if restart_residual is None:
+            restart_residual = candidate_residual
+        elif (candidate_residual <= 0.2 * restart_residual
+              or (candidate_residual <= 0.8 * restart_residual
+                  and candidate_residual > last_residual)
               or n_iter - cycle_start >= 0.36 * n_iter):
+            U, dual_point, KTy = candidate
+            # The primal weight follows the ratio of the dual and primal moves.
             du = np.linalg.norm(U - restart_U)
-            dy = np.sqrt(sum(np.vdot(a - b, a - b) for a, b in
-                             zip((p, Q, S, T), restart_y)))
+            dy = np.sqrt(sum(np.vdot(a - b, a - b) for a, b in zip(dual_point, restart_y)))
             if du > 1e-12 and dy > 1e-12:
                 omega = float(np.exp(0.5 * np.log(dy / du) + 0.5 * np.log(omega)))
-            restart_U, restart_y = U.copy(), (p.copy(), Q.copy(), S.copy(), T.copy())
-            cycle_start, cycle_residual = n_iter, None
-        last_residual = residual
+            restart_U, restart_y = U.copy(), dual_point
+            sum_U = np.zeros_like(U)
+            sum_y = tuple(np.zeros_like(a) for a in dual_point)
+            n_avg = 0
+            cycle_start = n_iter
+            restart_residual = candidate_residual
+            last_residual = np.inf
+            continue
+        last_residual = candidate_residual
 
+    p, Q = dual_point[0], dual_point[1]
     if not objectives:
         primal = primal_value(U)
         best_dual = max(best_dual, dual_value(p, Q, KTy))

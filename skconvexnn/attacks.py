@@ -1,0 +1,370 @@
+"""Adversarial attacks and certified bounds for fitted networks (l_inf threat model).
+
+Every function takes a fitted network estimator: one of skconvexnn's ReLU networks
+(``ConvexReLU*``, ``RobustConvexReLU*``) or a scikit-learn ``MLPClassifier`` /
+``MLPRegressor`` (any depth and activation for the attacks). ``eps`` is in the units of
+the features the estimator sees: in a Pipeline, attack its last step on the
+transformed data.
+
+- :func:`fgsm` and :func:`pgd` search for perturbations ``||delta||_inf <= eps`` that
+  increase a loss (by default the classification margin, or the squared error).
+- :func:`robust_accuracy` is the accuracy that survives an attack.
+- :func:`certified_bounds` gives, for a one-hidden-layer ReLU network, bounds no
+  attack can cross: exact for a unit whose sign cannot change on the ball (all units of
+  a robust fit on its training points), interval bounds for the others.
+"""
+
+import numpy as np
+from scipy.special import expit, log_expit, logsumexp, softmax
+from sklearn.base import is_classifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_is_fitted
+
+ATTACK_LOSSES = ("auto", "margin", "log_loss", "hinge", "cross_entropy", "squared_error")
+
+_ACTIVATIONS = {
+    "relu": (lambda z: np.maximum(z, 0.0), lambda z, a: (z > 0).astype(z.dtype)),
+    "tanh": (np.tanh, lambda z, a: 1.0 - a ** 2),
+    "logistic": (expit, lambda z, a: a * (1.0 - a)),
+    "identity": (lambda z: z, lambda z, a: np.ones_like(z)),
+}
+
+
+def _network(estimator):
+    """``(coefs, intercepts, activation)`` of a fitted network estimator."""
+    from .estimators._gated import _GatedProgram
+    from .estimators._relu import _ReLUProgram
+
+    if isinstance(estimator, Pipeline):
+        raise ValueError(
+            "Attack the Pipeline's last step on the transformed data (eps is measured "
+            "in the units of the features that step sees): "
+            "attack(pipe[-1], pipe[:-1].transform(X), y, eps).")
+    if isinstance(estimator, _GatedProgram):
+        raise ValueError(
+            f"{type(estimator).__name__} is a gated network (its units switch on fixed "
+            "gates, not on their own pre-activation); attack a ConvexReLU* or "
+            "RobustConvexReLU* network instead.")
+    if not isinstance(estimator, (_ReLUProgram, MLPClassifier, MLPRegressor)):
+        raise ValueError(
+            "Attacks need a fitted ConvexReLU*, RobustConvexReLU*, MLPClassifier or "
+            f"MLPRegressor; got {type(estimator).__name__}.")
+    check_is_fitted(estimator)
+    activation = getattr(estimator, "activation", "relu")
+    if isinstance(estimator, _ReLUProgram):
+        activation = "relu"
+    return estimator.coefs_, estimator.intercepts_, activation
+
+
+def _forward(coefs, intercepts, activation, X):
+    """Decision outputs (before any output activation) and the layers' cache."""
+    act, _ = _ACTIVATIONS[activation]
+    cache = []
+    A = X
+    for i, (W, b) in enumerate(zip(coefs, intercepts)):
+        Z = A @ W + b
+        if i < len(coefs) - 1:
+            A = act(Z)
+            cache.append((Z, A))
+        else:
+            A = Z
+    return A, cache
+
+
+def _input_gradient(coefs, activation, cache, dF):
+    """``dL/dX`` from ``dL/dF`` through the network (backpropagation)."""
+    _, dact = _ACTIVATIONS[activation]
+    G = dF @ coefs[-1].T
+    for i in range(len(coefs) - 2, -1, -1):
+        Z, A = cache[i]
+        G = G * dact(Z, A)
+        G = G @ coefs[i].T
+    return G
+
+
+def _encode(estimator, y, n_outputs):
+    """Targets as the loss functions use them: (n, c) +-1 columns for classifiers
+    (one column for two classes) plus class indices, or real targets (n, c)."""
+    if is_classifier(estimator):
+        classes = estimator.classes_
+        index = np.searchsorted(classes, y)
+        if np.any(index >= len(classes)) or np.any(classes[np.minimum(
+                index, len(classes) - 1)] != y):
+            raise ValueError("y holds labels the estimator was not fitted on.")
+        if n_outputs == 1:
+            return (2.0 * index - 1.0)[:, None], index
+        return 2.0 * np.eye(n_outputs)[index] - 1.0, index
+    Y = np.asarray(y, dtype=np.float64)
+    return (Y[:, None] if Y.ndim == 1 else Y), None
+
+
+def _loss_and_gradient(loss, F, Y, index):
+    """Per-sample loss of decision outputs ``F`` and its gradient in ``F``."""
+    n, c = F.shape
+    if loss == "squared_error":
+        R = F - Y
+        return 0.5 * (R ** 2).mean(axis=1), R / c
+    if loss == "log_loss":  # one-vs-rest logistic on +-1 columns
+        margin = Y * F
+        return -log_expit(margin).sum(axis=1), -Y * expit(-margin)
+    if loss == "hinge":
+        margin = Y * F
+        return np.maximum(1.0 - margin, 0.0).sum(axis=1), -Y * (margin < 1.0)
+    if loss == "cross_entropy":
+        if c == 1:
+            margin = Y[:, 0] * F[:, 0]
+            return -log_expit(margin), (-Y[:, 0] * expit(-margin))[:, None]
+        value = logsumexp(F, axis=1) - F[np.arange(n), index]
+        grad = softmax(F, axis=1)
+        grad[np.arange(n), index] -= 1.0
+        return value, grad
+    # margin: how far the best wrong class (or the wrong sign) is ahead of the right one.
+    if c == 1:
+        return -Y[:, 0] * F[:, 0], -Y
+    others = np.where(np.eye(c, dtype=bool)[index], -np.inf, F)
+    rival = others.argmax(axis=1)
+    grad = np.zeros_like(F)
+    grad[np.arange(n), rival] = 1.0
+    grad[np.arange(n), index] -= 1.0
+    return others[np.arange(n), rival] - F[np.arange(n), index], grad
+
+
+def _prepare(estimator, X, y, eps, loss, clip):
+    coefs, intercepts, activation = _network(estimator)
+    X = check_array(X, dtype=np.float64)
+    if X.shape[1] != coefs[0].shape[0]:
+        raise ValueError(f"X has {X.shape[1]} features; the network expects "
+                         f"{coefs[0].shape[0]}.")
+    if not (np.isfinite(eps) and eps >= 0):
+        raise ValueError(f"eps must be a non-negative finite number; got {eps!r}.")
+    if loss not in ATTACK_LOSSES:
+        raise ValueError(f"loss must be one of {ATTACK_LOSSES}; got {loss!r}.")
+    if loss == "auto":
+        loss = "margin" if is_classifier(estimator) else "squared_error"
+    if is_classifier(estimator) == (loss == "squared_error"):
+        raise ValueError(f"loss={loss!r} does not fit a "
+                         f"{'classifier' if is_classifier(estimator) else 'regressor'}.")
+    y = np.asarray(y)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"y has {y.shape[0]} rows; X has {X.shape[0]}.")
+    Y, index = _encode(estimator, y, coefs[-1].shape[1])
+    lower = upper = None
+    if clip is not None:
+        lower, upper = clip
+        if lower >= upper:
+            raise ValueError(f"clip must be (lower, upper) with lower < upper; got {clip}.")
+    network = (coefs, [np.asarray(b, dtype=np.float64) for b in intercepts], activation)
+    return network, X, Y, index, loss, lower, upper
+
+
+def _project(X_adv, X, eps, lower, upper):
+    np.clip(X_adv, X - eps, X + eps, out=X_adv)
+    if lower is not None:
+        np.clip(X_adv, lower, upper, out=X_adv)
+    return X_adv
+
+
+def _losses(network, X_adv, Y, index, loss):
+    F, cache = _forward(*network, X_adv)
+    value, dF = _loss_and_gradient(loss, F, Y, index)
+    return value, dF, cache
+
+
+def fgsm(estimator, X, y, eps, *, loss="auto", clip=None):
+    """Fast gradient sign method (Goodfellow et al. 2015): one step of size ``eps``.
+
+    Parameters
+    ----------
+    estimator : fitted network estimator
+        ``ConvexReLU*``, ``RobustConvexReLU*``, ``MLPClassifier`` or ``MLPRegressor``.
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True labels or targets.
+    eps : float
+        l_inf radius (>= 0), in the units of ``X``.
+    loss : {"auto", "margin", "log_loss", "hinge", "cross_entropy", "squared_error"}
+        What the attack increases, on the decision outputs ``F``. ``"auto"``:
+        ``"margin"`` for classifiers (best wrong output minus the right one; ``-y f``
+        for two classes), ``"squared_error"`` for regressors. ``"log_loss"`` and
+        ``"hinge"`` are the one-vs-rest losses on +-1 targets that the robust
+        classifiers train on, ``"cross_entropy"`` is the softmax loss.
+    clip : (float, float), default=None
+        Valid range of the features (e.g. ``(0, 1)`` for pixels).
+
+    Returns
+    -------
+    X_adv : ndarray of shape (n_samples, n_features)
+    """
+    network, X, Y, index, loss, lower, upper = _prepare(estimator, X, y, eps, loss, clip)
+    _, dF, cache = _losses(network, X, Y, index, loss)
+    gradient = _input_gradient(network[0], network[2], cache, dF)
+    return _project(X + eps * np.sign(gradient), X, eps, lower, upper)
+
+
+def pgd(estimator, X, y, eps, *, n_steps=50, step_size=None, n_restarts=5, loss="auto",
+        clip=None, random_state=None, return_losses=False):
+    """Projected gradient descent on the l_inf ball (Madry et al. 2018), with restarts.
+
+    Each restart begins at a uniform random point of the ball (the first at ``X``
+    itself), takes ``n_steps`` signed-gradient steps and projects back; per sample, the
+    perturbation with the largest loss seen over all steps and restarts is kept.
+
+    Parameters
+    ----------
+    estimator, X, y, eps, loss, clip
+        As in :func:`fgsm`.
+    n_steps : int, default=50
+    step_size : float, default=None
+        ``2.5 * eps / n_steps`` when None.
+    n_restarts : int, default=5
+    random_state : int, RandomState instance or None, default=None
+    return_losses : bool, default=False
+        Also return each sample's loss at the returned point.
+
+    Returns
+    -------
+    X_adv : ndarray of shape (n_samples, n_features)
+    losses : ndarray of shape (n_samples,)
+        Only with ``return_losses=True``.
+    """
+    network, X, Y, index, loss, lower, upper = _prepare(estimator, X, y, eps, loss, clip)
+    if n_steps < 1 or n_restarts < 1:
+        raise ValueError("n_steps and n_restarts must be at least 1.")
+    rng = check_random_state(random_state)
+    step = 2.5 * eps / n_steps if step_size is None else float(step_size)
+    best, _, _ = _losses(network, X, Y, index, loss)
+    best_X = X.copy()
+    for restart in range(n_restarts):
+        X_adv = X.copy() if restart == 0 else X + rng.uniform(-eps, eps, size=X.shape)
+        _project(X_adv, X, eps, lower, upper)
+        for _ in range(n_steps + 1):
+            value, dF, cache = _losses(network, X_adv, Y, index, loss)
+            better = value > best
+            best[better] = value[better]
+            best_X[better] = X_adv[better]
+            gradient = _input_gradient(network[0], network[2], cache, dF)
+            X_adv += step * np.sign(gradient)
+            _project(X_adv, X, eps, lower, upper)
+    return (best_X, best) if return_losses else best_X
+
+
+def robust_accuracy(estimator, X, y, eps, *, attack="pgd", clip=None, random_state=None,
+                    **attack_params):
+    """Fraction of samples still classified correctly after the attack.
+
+    Parameters
+    ----------
+    estimator : fitted classifier
+    X, y, eps, clip, random_state
+        As in :func:`pgd`.
+    attack : {"pgd", "fgsm"}, default="pgd"
+    **attack_params
+        Passed to the attack (``n_steps``, ``n_restarts``, ``step_size``, ``loss``).
+
+    Returns
+    -------
+    float
+    """
+    if not is_classifier(estimator):
+        raise ValueError("robust_accuracy needs a classifier.")
+    if attack == "pgd":
+        X_adv = pgd(estimator, X, y, eps, clip=clip, random_state=random_state,
+                    **attack_params)
+    elif attack == "fgsm":
+        X_adv = fgsm(estimator, X, y, eps, clip=clip, **attack_params)
+    else:
+        raise ValueError(f"attack must be 'pgd' or 'fgsm'; got {attack!r}.")
+    return float(np.mean(estimator.predict(X_adv) == np.asarray(y)))
+
+
+def _output_bounds(W1, b1, W2, X, eps, coef):
+    """Lower bound over the ball of ``sum_c coef[i, c] f_c(x_i + delta)`` minus the
+    output bias term, for ``coef`` of shape (n, c)."""
+    pre = X @ W1 + b1
+    radius = eps * np.abs(W1).sum(axis=0)
+    on = pre - radius >= 0
+    straddle = (pre + radius > 0) & ~on
+    beta = coef @ W2.T                        # (n, h): weight of each unit in the sum
+    linear = np.einsum("nh,nh->n", beta * on, pre)
+    sensitivity = (beta * on) @ W1.T          # (n, d)
+    spread = eps * np.abs(sensitivity).sum(axis=1)
+    slack = np.minimum(beta * (pre + radius), 0.0) * straddle
+    return linear - spread + slack.sum(axis=1)
+
+
+def certified_bounds(estimator, X, y, eps, *, loss="auto"):
+    """Per-sample bounds that no perturbation ``||delta||_inf <= eps`` can cross.
+
+    For a one-hidden-layer ReLU network. A unit whose pre-activation keeps its sign on
+    the whole ball contributes linearly, and its worst case is exact (the l1 norm of
+    the summed input weights); a unit that may switch is bounded by its interval
+    ``[0, max pre-activation]``. Every bound is sound; on the training points of a
+    robust fit no unit switches, so the bounds are its exact worst case there.
+
+    Parameters
+    ----------
+    estimator : fitted one-hidden-layer ReLU network
+    X, y, eps
+        As in :func:`pgd`.
+    loss : {"auto", "log_loss", "hinge", "squared_error"}, default="auto"
+        The loss whose worst case is bounded: ``"auto"`` is ``"log_loss"`` for
+        classifiers and ``"squared_error"`` for regressors (per sample, as
+        :func:`pgd` computes it).
+
+    Returns
+    -------
+    worst_loss : ndarray of shape (n_samples,)
+        Upper bound on the loss at any point of the ball.
+    certified : ndarray of shape (n_samples,), bool
+        Classifiers: the prediction provably stays right on the whole ball
+        (regressors: all False).
+    """
+    coefs, intercepts, activation = _network(estimator)
+    if len(coefs) != 2 or activation != "relu":
+        raise ValueError("certified_bounds needs a network with one hidden layer of "
+                         f"ReLU units; got {len(coefs) - 1} hidden layers of "
+                         f"{activation!r}.")
+    if loss == "auto":
+        loss = "log_loss" if is_classifier(estimator) else "squared_error"
+    if loss not in ("log_loss", "hinge", "squared_error"):
+        raise ValueError("loss must be 'auto', 'log_loss', 'hinge' or 'squared_error'; "
+                         f"got {loss!r}.")
+    network, X, Y, index, loss, _, _ = _prepare(estimator, X, y, eps, loss, None)
+    return _certified(network[0], network[1], X, Y, index, eps, loss)
+
+
+def _certified(coefs, intercepts, X, Y, index, eps, loss):
+    """:func:`certified_bounds` on encoded targets ``Y`` (+-1 columns or real values)
+    and class indices ``index`` (several classes)."""
+    W1, W2 = (np.asarray(W, dtype=np.float64) for W in coefs)
+    b1, b2 = (np.asarray(b, dtype=np.float64) for b in intercepts)
+    n, c = Y.shape
+    if loss == "squared_error":
+        worst = np.zeros(n)
+        for k in range(c):
+            unit = np.zeros((n, c))
+            unit[:, k] = 1.0
+            low = _output_bounds(W1, b1, W2, X, eps, unit) + b2[k]
+            high = -_output_bounds(W1, b1, W2, X, eps, -unit) + b2[k]
+            worst += 0.5 * np.maximum(Y[:, k] - low, high - Y[:, k]) ** 2
+        return worst / c, np.zeros(n, dtype=bool)
+    worst = np.zeros(n)
+    for k in range(c):
+        unit = np.zeros((n, c))
+        unit[:, k] = Y[:, k]
+        margin = _output_bounds(W1, b1, W2, X, eps, unit) + Y[:, k] * b2[k]
+        worst += -log_expit(margin) if loss == "log_loss" else np.maximum(1 - margin, 0)
+        if c == 1:
+            certified = margin > 0
+    if c > 1:
+        certified = np.ones(n, dtype=bool)
+        for k in range(c):
+            pair = np.zeros((n, c))
+            pair[np.arange(n), index] = 1.0
+            pair[:, k] -= 1.0
+            rival = index != k
+            gap = _output_bounds(W1, b1, W2, X, eps, pair) + pair @ b2
+            certified &= ~rival | (gap > 0)
+    return worst, certified

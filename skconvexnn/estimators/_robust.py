@@ -1,0 +1,318 @@
+"""Two-layer ReLU networks trained to the global optimum of their adversarially robust
+convex program (Bai, Gautam & Sojoudi 2022)."""
+
+import warnings
+from numbers import Real
+
+import numpy as np
+from scipy.special import expit, log_expit
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+
+from ..attacks import _certified
+from ..functional import solve_robust_relu
+from ..patterns import robust_gates
+from ._base import BaseConvexNetwork, _uses_log_loss
+from ._docs import ATTRIBUTES, PARAMETERS, RELU_PARAMETERS, without_parameters
+from ._relu import ConvexReLUClassifier, ConvexReLURegressor, _ReLUProgram
+
+ROBUST_OBJECTIVE = r"""
+    .. math::
+
+        \min_{V, W} \; \frac{1}{n} \sum_{i=1}^{n} \ell^{\mathrm{wc}}_i
+        + \alpha \sum_{j, k} \big(\|V_{jk}\|_2 + \|W_{jk}\|_2\big)
+        \quad \text{s.t.} \quad (2 D_j - I) X V_{jk} \ge \epsilon \|V_{jk}^f\|_1, \;
+        (2 D_j - I) X W_{jk} \ge \epsilon \|W_{jk}^f\|_1,
+
+    the program of :class:`ConvexReLUClassifier` with the activation cones tightened so
+    that no hidden unit changes its activation on any point of a training sample's
+    l_inf ball of radius ``eps`` (``u^f``: the input weights without the bias), and the
+    loss replaced by its exact worst case over that ball, ``l(y_i f(x_i) - eps
+    ||a_i||_1)`` with ``a_i = sum_j D_j[i] (V_j^f - W_j^f)`` the gradient of the
+    network at ``x_i``. The training loss of the fitted network is therefore a
+    *certificate*: no perturbation ``||delta||_inf <= eps`` of a training point can raise
+    its loss above ``robust_loss_`` says (:func:`skconvexnn.attacks.certified_bounds`
+    computes the same bounds on any data). With ``eps=0`` it is the program of the
+    ``ConvexReLU*`` estimators. Solved by restarted PDHG
+    (:mod:`skconvexnn.solvers.pdhg`), certified by a duality gap and the largest
+    constraint violation.
+"""
+
+ROBUST_PARAMETERS = """
+    eps : float, default=0.05
+        Radius of the l_inf ball of perturbations (>= 0), in the units of the features
+        ``fit`` sees (after any scaler in a Pipeline). 0 gives the ``ConvexReLU*``
+        program. When ``eps > 0`` (and ``fit_intercept``), each gate's bias is moved
+        into a gap of width ``2 eps`` of the data along its direction (so a unit can
+        keep its pattern), gates without one are dropped, and the coordinate
+        directions and the constant unit are added
+        (:func:`skconvexnn.patterns.robust_gates`).
+    solver : {"auto", "pdhg"}, default="auto"
+        Restarted primal-dual hybrid gradient, the only solver of this program.
+    max_iter : int, default=20000
+        Budget of PDHG iterations (per output).
+    tol : float, default=1e-3
+        Stop when both the relative duality gap and the constraint violation (relative
+        to ``max ||x_i|| * max ||u||``) are below ``tol``.
+"""
+
+ROBUST_ATTRIBUTES = """
+    convex_coef_ : ndarray of shape (2, n_features_in_ + fit_intercept, n_patterns_, n_outputs_)
+        Solution ``(V, W)`` of the robust program.
+    hidden_pattern_ : ndarray of shape (n_neurons_,)
+        Activation pattern (column of ``gates_``) of each hidden unit.
+    constraint_violation_ : float
+        Largest ``eps ||u^f||_1 - min_i (2 D_j - I) x_i . u`` over the non-zero blocks
+        (zero up to the solver's tolerance).
+    robust_loss_ : float
+        Certified worst-case training loss: the mean over training samples (weighted
+        by ``sample_weight``) of a bound on the loss at the worst point of each
+        sample's ``eps``-ball, computed from the fitted network by
+        :func:`skconvexnn.attacks.certified_bounds` (sound even where a unit switches:
+        such a unit is bounded by its interval).
+"""
+
+
+class _RobustProgram(_ReLUProgram):
+    """The robust program's hooks: robust gates, the PDHG solve, the certificate."""
+
+    _robust_constraints: dict = {
+        "eps": [Interval(Real, 0, None, closed="left")],
+        "solver": [StrOptions({"auto", "pdhg"})],
+    }
+
+    def _check_eps(self):
+        if not np.isfinite(self.eps):
+            raise ValueError(f"eps must be a non-negative finite number; got {self.eps!r}.")
+
+    def _n_perturbed(self, X_aug):
+        return X_aug.shape[1] - int(self.fit_intercept)
+
+    def _gated_solver(self):
+        return "auto"
+
+    def _choose_gates(self, X, X_aug, Y, sample_weight, loss):
+        # The gated program that proposes patterns knows the logistic loss on +-1
+        # labels (two classes) or one-hot targets.
+        gated_loss = "log_loss" if loss == "hinge" else loss
+        Y_gated = (Y + 1.0) / 2.0 if loss != "squared_error" and Y.shape[1] > 1 else Y
+        gates = super()._choose_gates(X, X_aug, Y_gated, sample_weight, gated_loss)
+        if self.eps > 0 and self.fit_intercept:
+            gates = robust_gates(X_aug, gates, self.eps, n_perturbed=self._n_perturbed(X_aug))
+        return gates
+
+    def _warm_gates(self, X, X_aug, Y, sample_weight, loss):
+        return BaseConvexNetwork._warm_gates(self, X, X_aug, Y, sample_weight, loss)
+
+    def _solve(self, X_aug, Y, gates, sample_weight, loss, coef_init, step):
+        self._check_eps()
+        return solve_robust_relu(
+            X_aug, Y, gates, self._fit_alpha(), self.eps, loss=loss,
+            sample_weight=sample_weight, n_perturbed=self._n_perturbed(X_aug),
+            coef_init=coef_init, tol=self.tol, max_iter=self.max_iter, n_jobs=self.n_jobs,
+            verbose=self.verbose)
+
+    def _fit_convex(self, X, Y, sample_weight, loss, output_offset=None):
+        self._check_eps()
+        super()._fit_convex(X, Y, sample_weight, loss, output_offset)
+        counted = sample_weight > 0
+        X_c, Y_c, w = X[counted], np.asarray(Y, dtype=np.float64)[counted], sample_weight[
+            counted]
+        X_c = X_c.toarray() if hasattr(X_c, "toarray") else np.asarray(X_c)
+        index = Y_c.argmax(axis=1) if Y_c.shape[1] > 1 else None
+        worst, certified = _certified(
+            self.coefs_, self.intercepts_, np.asarray(X_c, dtype=np.float64), Y_c, index,
+            self.eps, loss)
+        self.robust_loss_ = float(np.average(worst, weights=w))
+        if hasattr(self, "classes_"):
+            self.certified_accuracy_ = float(np.average(certified, weights=w))
+        self._warn_if_no_unit_survives()
+        return self
+
+    def _warn_if_no_unit_survives(self):
+        if self.eps == 0 or np.any(self.coefs_[0] != 0):
+            return
+        name = type(self).__name__
+        nontrivial = [g for g in self.gates_.T if np.any(g[:-1] != 0)] if self.fit_intercept \
+            else list(self.gates_.T)
+        if not nontrivial:
+            why = ("no activation pattern but the constant one can be kept on every "
+                   "training sample's eps-ball (no gap of width 2 * eps in the data along "
+                   "any gate direction)")
+        else:
+            why = ("every hidden unit's worst-case loss over the eps-balls is lowest with "
+                   "zero input weights")
+        warnings.warn(
+            f"{name}: with eps={self.eps:g}, {why}, so the fit is the zero network "
+            "(a constant prediction). Use a smaller eps, in the units of the features "
+            "fit sees.", UserWarning)
+
+
+class RobustConvexReLUClassifier(_RobustProgram, ConvexReLUClassifier):
+    __doc__ = f"""Adversarially robust two-layer ReLU network classifier, trained to the global
+    optimum of its convex program.
+
+    Robust training (Bai, Gautam & Sojoudi 2022) that is a convex program, not a min-max:
+    {ROBUST_OBJECTIVE}
+    ``l`` is the logistic or hinge loss on +-1 targets; with more than two classes one
+    output per class (one-vs-rest: each output is a robust binary problem, the loss is
+    their sum) and the largest output wins. :meth:`to_mlp` returns the same network as a
+    fitted ``MLPClassifier`` (same ``predict``; for more than two classes its
+    probabilities are a softmax, this estimator's normalized one-vs-rest sigmoids).
+
+    Parameters
+    ----------
+    {without_parameters(PARAMETERS, {"solver", "max_iter", "tol"}).strip()}
+    loss : {{"log_loss", "hinge"}}, default="log_loss"
+        ``"log_loss"`` (with ``predict_proba``) or ``"hinge"``.
+    {RELU_PARAMETERS.strip()}
+    {ROBUST_PARAMETERS.strip()}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    {ATTRIBUTES.strip()}
+    {ROBUST_ATTRIBUTES.strip()}
+    certified_accuracy_ : float
+        Fraction of training samples (weighted) whose prediction provably stays right
+        on their whole ``eps``-ball; no attack can push the training accuracy below it.
+
+    See Also
+    --------
+    ConvexReLUClassifier : the same network without robustness (``eps=0``).
+    skconvexnn.attacks.pgd : measure robustness on test data.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skconvexnn import RobustConvexReLUClassifier
+    >>> from skconvexnn.attacks import robust_accuracy
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> clf = RobustConvexReLUClassifier(eps=0.05, n_patterns=20, random_state=0).fit(X, y)
+    >>> bool(robust_accuracy(clf, X, y, eps=0.05, random_state=0)
+    ...      >= clf.certified_accuracy_ > 0.8)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseConvexNetwork._parameter_constraints,
+        "loss": [StrOptions({"log_loss", "hinge"})],
+        **_ReLUProgram._pattern_constraints,
+        **_RobustProgram._robust_constraints,
+    }
+
+    def __init__(self, n_patterns=100, *, eps=0.05, alpha=1e-3, loss="log_loss",
+                 fit_intercept=True, patterns="gated", solver="auto", max_iter=20000,
+                 tol=1e-3, random_state=None, warm_start=False, backend="auto",
+                 n_jobs=None, verbose=0):
+        self.n_patterns = n_patterns
+        self.eps = eps
+        self.patterns = patterns
+        self.alpha = alpha
+        self.loss = loss
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.backend = backend
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _encode_targets(self, y, sample_weight):
+        """+-1 targets: one column for two classes, one per class (one-vs-rest) else."""
+        Y, offset = super()._encode_targets(y, sample_weight)
+        if Y.shape[1] > 1:
+            Y = 2.0 * Y - 1.0
+            self.out_activation_ = "logistic" if self.loss == "log_loss" else "identity"
+        return Y, offset
+
+    @available_if(_uses_log_loss)
+    def predict_proba(self, X):
+        """Class probabilities: the sigmoid of the output (two classes), or the
+        one-vs-rest sigmoids normalized to sum to one."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            positive = expit(scores)
+            return np.column_stack([1.0 - positive, positive])
+        proba = expit(scores)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    @available_if(_uses_log_loss)
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba`."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return np.column_stack([log_expit(-scores), log_expit(scores)])
+        log_proba = log_expit(scores)
+        return log_proba - np.logaddexp.reduce(log_proba, axis=1, keepdims=True)
+
+
+class RobustConvexReLURegressor(_RobustProgram, ConvexReLURegressor):
+    __doc__ = f"""Adversarially robust two-layer ReLU network regressor, trained to the global
+    optimum of its convex program.
+
+    Robust training (Bai, Gautam & Sojoudi 2022) that is a convex program:
+    {ROBUST_OBJECTIVE}
+    with the worst-case squared error ``(|y_i - f(x_i)| + eps ||a_i||_1)^2 / (2 c)``
+    per output (``c`` outputs, each its own program). With ``fit_intercept=True`` the
+    (weighted) mean of ``y`` is the output bias, as in :class:`ConvexReLURegressor`.
+
+    Parameters
+    ----------
+    {without_parameters(PARAMETERS, {"solver", "max_iter", "tol"}).strip()}
+    loss : {{"squared_error"}}, default="squared_error"
+        The regression loss.
+    {RELU_PARAMETERS.strip()}
+    {ROBUST_PARAMETERS.strip()}
+
+    Attributes
+    ----------
+    {ATTRIBUTES.strip()}
+    {ROBUST_ATTRIBUTES.strip()}
+
+    See Also
+    --------
+    ConvexReLURegressor : the same network without robustness (``eps=0``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skconvexnn import RobustConvexReLURegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-1, 1, size=(200, 2))
+    >>> y = np.maximum(X[:, 0], 0) - X[:, 1]
+    >>> reg = RobustConvexReLURegressor(eps=0.01, alpha=1e-4, random_state=0).fit(X, y)
+    >>> reg.score(X, y) > 0.95, reg.robust_loss_ >= 0.5 * np.mean((reg.predict(X) - y) ** 2)
+    (True, True)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseConvexNetwork._parameter_constraints,
+        "loss": [StrOptions({"squared_error"})],
+        **_ReLUProgram._pattern_constraints,
+        **_RobustProgram._robust_constraints,
+    }
+
+    def __init__(self, n_patterns=100, *, eps=0.05, alpha=1e-3, loss="squared_error",
+                 fit_intercept=True, patterns="gated", solver="auto", max_iter=20000,
+                 tol=1e-3, random_state=None, warm_start=False, backend="auto",
+                 n_jobs=None, verbose=0):
+        self.n_patterns = n_patterns
+        self.eps = eps
+        self.patterns = patterns
+        self.alpha = alpha
+        self.loss = loss
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.backend = backend
+        self.n_jobs = n_jobs
+        self.verbose = verbose
