@@ -4,7 +4,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skconvexnn import (ConvexReLUClassifier, ConvexReLUClassifierCV, ConvexReLURegressor,
                         ConvexReLURegressorCV, GatedReLUClassifier, GatedReLUClassifierCV,
-                        GatedReLURegressor, GatedReLURegressorCV)
+                        GatedReLURegressor, GatedReLURegressorCV,
+                        RobustConvexReLUClassifier, RobustConvexReLURegressor)
 
 _SAMPLE_WEIGHT_REASON = (
     "An iterative solver: weighted and repeated fits agree to the solver's tolerance, "
@@ -47,7 +48,9 @@ def _expected_failed_checks(estimator):
      GatedReLUClassifierCV(n_patterns=20, alphas=4, cv=3, max_iter=300),
      GatedReLURegressorCV(n_patterns=20, alphas=4, cv=3, max_iter=300),
      ConvexReLUClassifierCV(n_patterns=20, alphas=4, cv=3, max_iter=300),
-     ConvexReLURegressorCV(n_patterns=20, alphas=4, cv=3, max_iter=300)],
+     ConvexReLURegressorCV(n_patterns=20, alphas=4, cv=3, max_iter=300),
+     RobustConvexReLUClassifier(n_patterns=20, max_iter=2000),
+     RobustConvexReLURegressor(n_patterns=20, max_iter=2000)],
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_estimator_contract(estimator, check):

@@ -119,6 +119,7 @@ class _RobustProgram(_ReLUProgram):
         X_c, Y_c, w = X[counted], np.asarray(Y, dtype=np.float64)[counted], sample_weight[
             counted]
         X_c = X_c.toarray() if hasattr(X_c, "toarray") else np.asarray(X_c)
+        self._zero_if_no_unit_depends_on_input(X_c)
         index = Y_c.argmax(axis=1) if Y_c.shape[1] > 1 else None
         worst, certified = _certified(
             self.coefs_, self.intercepts_, np.asarray(X_c, dtype=np.float64), Y_c, index,
@@ -126,12 +127,22 @@ class _RobustProgram(_ReLUProgram):
         self.robust_loss_ = float(np.average(worst, weights=w))
         if hasattr(self, "classes_"):
             self.certified_accuracy_ = float(np.average(certified, weights=w))
-        self._warn_if_no_unit_survives()
         return self
 
-    def _warn_if_no_unit_survives(self):
-        if self.eps == 0 or np.any(self.coefs_[0] != 0):
+    def _zero_if_no_unit_depends_on_input(self, X):
+        """When eps leaves no hidden unit whose input weights matter (each moves its
+        pre-activation on the training data by at most ``tol`` times its bias), set
+        them to exactly zero and warn: the fit is the zero network (a constant)."""
+        if self.eps == 0 or not self.n_neurons_:
             return
+        W1, b1 = self.coefs_[0], self.intercepts_[0]
+        x_scale = float(np.sqrt(np.einsum("nd,nd->n", X, X).max()))
+        reach = np.sqrt(np.einsum("du,du->u", W1, W1)) * x_scale
+        if np.any(reach > self.tol * np.abs(b1)):
+            return
+        W1[...] = 0.0
+        n_features = X.shape[1]
+        self.convex_coef_[:, :n_features] = 0.0
         name = type(self).__name__
         nontrivial = [g for g in self.gates_.T if np.any(g[:-1] != 0)] if self.fit_intercept \
             else list(self.gates_.T)
