@@ -6,9 +6,10 @@ import pytest
 
 import skconvexnn.estimators._gated as gated
 import skconvexnn.estimators._relu as relu
+import skconvexnn.estimators._robust as robust
 
 
-@pytest.mark.parametrize("module", [gated, relu], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [gated, relu, robust], ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0

@@ -196,14 +196,14 @@ class RobustConvexReLUClassifier(_RobustProgram, ConvexReLUClassifier):
 
     Examples
     --------
-    >>> from sklearn.datasets import load_breast_cancer
-    >>> from sklearn.preprocessing import StandardScaler
+    >>> import numpy as np
     >>> from skconvexnn import RobustConvexReLUClassifier
     >>> from skconvexnn.attacks import robust_accuracy
-    >>> X, y = load_breast_cancer(return_X_y=True)
-    >>> X = StandardScaler().fit_transform(X)
-    >>> clf = RobustConvexReLUClassifier(eps=0.05, n_patterns=20, random_state=0).fit(X, y)
-    >>> bool(robust_accuracy(clf, X, y, eps=0.05, random_state=0)
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((100, 2))
+    >>> y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    >>> clf = RobustConvexReLUClassifier(eps=0.1, n_patterns=10, random_state=0).fit(X, y)
+    >>> bool(robust_accuracy(clf, X, y, eps=0.1, random_state=0)
     ...      >= clf.certified_accuracy_ > 0.8)
     True
     """
@@ -297,9 +297,11 @@ class RobustConvexReLURegressor(_RobustProgram, ConvexReLURegressor):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.uniform(-1, 1, size=(200, 2))
     >>> y = np.maximum(X[:, 0], 0) - X[:, 1]
-    >>> reg = RobustConvexReLURegressor(eps=0.01, alpha=1e-4, random_state=0).fit(X, y)
-    >>> reg.score(X, y) > 0.95, reg.robust_loss_ >= 0.5 * np.mean((reg.predict(X) - y) ** 2)
+    >>> reg = RobustConvexReLURegressor(eps=0.01, n_patterns=20, random_state=0).fit(X, y)
+    >>> bool(reg.converged_), bool(reg.score(X, y) > 0.95)
     (True, True)
+    >>> bool(reg.robust_loss_ >= 0.5 * np.mean((reg.predict(X) - y) ** 2))
+    True
     """
 
     _parameter_constraints: dict = {
