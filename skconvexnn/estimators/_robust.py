@@ -50,7 +50,9 @@ ROBUST_PARAMETERS = """
     solver : {"auto", "pdhg"}, default="auto"
         Restarted primal-dual hybrid gradient, the only solver of this program.
     max_iter : int, default=20000
-        Budget of PDHG iterations (per output).
+        Budget of PDHG iterations per output. ``n_iter_`` counts PDHG iterations (over
+        all outputs) and ``loss_curve_`` holds the objective at every certificate
+        evaluation (every 40 iterations).
     tol : float, default=1e-3
         Stop when both the relative duality gap and the constraint violation (relative
         to ``max ||x_i|| * max ||u||``) are below ``tol``.
@@ -133,19 +135,21 @@ class _RobustProgram(_ReLUProgram):
         """When eps leaves no hidden unit whose input weights matter (each moves its
         pre-activation on the training data by at most ``tol`` times its bias), set
         them to exactly zero and warn: the fit is the zero network (a constant)."""
-        if self.eps == 0 or not self.n_neurons_:
+        if self.eps == 0:
             return
-        W1, b1 = self.coefs_[0], self.intercepts_[0]
-        x_scale = float(np.sqrt(np.einsum("nd,nd->n", X, X).max()))
-        reach = np.sqrt(np.einsum("du,du->u", W1, W1)) * x_scale
-        if np.any(reach > self.tol * np.abs(b1)):
-            return
-        W1[...] = 0.0
-        n_features = X.shape[1]
-        self.convex_coef_[:, :n_features] = 0.0
+        nontrivial = ([g for g in self.gates_.T if np.any(g[:-1] != 0)]
+                      if self.fit_intercept else list(self.gates_.T))
+        if self.n_neurons_:
+            W1, b1 = self.coefs_[0], self.intercepts_[0]
+            x_scale = float(np.sqrt(np.einsum("nd,nd->n", X, X).max()))
+            reach = np.sqrt(np.einsum("du,du->u", W1, W1)) * x_scale
+            if np.any(reach > self.tol * np.abs(b1)):
+                return
+            W1[...] = 0.0
+            self.convex_coef_[:, :X.shape[1]] = 0.0
+        elif nontrivial:
+            return  # alpha, not eps, made the network zero
         name = type(self).__name__
-        nontrivial = [g for g in self.gates_.T if np.any(g[:-1] != 0)] if self.fit_intercept \
-            else list(self.gates_.T)
         if not nontrivial:
             why = ("no activation pattern but the constant one can be kept on every "
                    "training sample's eps-ball (no gap of width 2 * eps in the data along "
