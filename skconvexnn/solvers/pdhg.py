@@ -118,34 +118,32 @@ class RobustOperator:
             G[:m] += self.scale_t * T
         return G
 
-    def block_norms(self, n_iter=30, random_state=0):
-        """Operator norms of the loss block ``(f, A)`` and of the ``S`` block."""
-        rng = np.random.default_rng(random_state)
-        norms = []
-        for block in ("loss", "s"):
-            U = rng.standard_normal((self.d, 2 * self.P))
-            estimate = 0.0
-            for _ in range(n_iter):
-                U /= np.linalg.norm(U)
-                f, A, S, T = self.forward(U)
-                if block == "loss":
-                    U = self.adjoint(f, A, 0.0 * S, 0.0 * T)
-                else:
-                    U = self.adjoint(0.0 * f, 0.0 * A, S / self.scale_s, 0.0 * T)
-                    U /= self.scale_s
-                estimate = np.sqrt(np.linalg.norm(U))
-            norms.append(estimate)
-        return norms
+    def block_norms(self):
+        """Operator norms of the loss block ``(f, A)`` and of the unscaled ``S`` block."""
+        def loss_block(U):
+            f, A, S, T = self.forward(U)
+            return self.adjoint(f, A, np.zeros_like(S), np.zeros_like(T))
 
-    def norm(self, n_iter=40, random_state=1):
-        rng = np.random.default_rng(random_state)
-        U = rng.standard_normal((self.d, 2 * self.P))
+        def s_block(U):
+            f, A, S, T = self.forward(U)
+            U = self.adjoint(np.zeros_like(f), np.zeros_like(A), S, np.zeros_like(T))
+            return U / self.scale_s ** 2
+
+        return [self._power_norm(loss_block), self._power_norm(s_block)]
+
+    def norm(self):
+        """Operator norm of the scaled ``K``, inflated by 2%."""
+        return 1.02 * self._power_norm(lambda U: self.adjoint(*self.forward(U)), seed=1)
+
+    def _power_norm(self, normal_map, n_iter=30, seed=0):
+        """``sqrt(lambda_max)`` of ``normal_map`` (a ``K_b^T K_b``) by power iteration."""
+        U = np.random.default_rng(seed).standard_normal((self.d, 2 * self.P))
         estimate = 0.0
         for _ in range(n_iter):
             U /= np.linalg.norm(U)
-            U = self.adjoint(*self.forward(U))
+            U = normal_map(U)
             estimate = np.sqrt(np.linalg.norm(U))
-        return 1.02 * estimate
+        return estimate
 
 
 def worst_case_losses(kind, f, A, y, eps):
