@@ -202,9 +202,10 @@ def _solve(design, loss_obj, penalty, U0, tol, max_iter, solver, verbose, callba
 _HISTORY_KEYS = ("n_iter", "time", "objective", "duality_gap")
 
 
-def _history(result):
-    """The solver's certificate history as named arrays."""
-    columns = list(zip(*result.history)) if result.history else [[]] * 4
+def _history(entries):
+    """A solver's certificate history (``(n_iter, time, objective, gap)`` tuples) as
+    named arrays."""
+    columns = list(zip(*entries)) if entries else [[]] * 4
     return {key: np.asarray(column, dtype=np.int64 if key == "n_iter" else np.float64)
             for key, column in zip(_HISTORY_KEYS, columns)}
 
@@ -286,7 +287,7 @@ def solve_gated_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=
         dual_objective=result.dual, duality_gap=result.relative_gap, n_iter=result.n_iter,
         converged=result.converged, stalled=result.stalled,
         objective_curve=np.asarray(result.objectives, dtype=np.float64), output=result.F,
-        history=_history(result), step=result.step)
+        history=_history(result.history), step=result.step)
 
 
 def solve_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=None,
@@ -349,11 +350,19 @@ def solve_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=None,
         dual_objective=result.dual, duality_gap=result.relative_gap, n_iter=result.n_iter,
         converged=result.converged, stalled=result.stalled,
         objective_curve=np.asarray(result.objectives, dtype=np.float64), output=result.F,
-        history=_history(result), step=result.step,
+        history=_history(result.history), step=result.step,
         constraint_violation=penalty.constraint_violation(result.U))
 
 
 ROBUST_LOSSES = ("log_loss", "hinge", "squared_error")
+
+
+def _summed_curves(curves):
+    """Objective curves of separate outputs summed; a finished output keeps its last
+    value while the others go on."""
+    length = max(len(curve) for curve in curves)
+    return np.sum([np.pad(curve, (0, length - len(curve)), mode="edge")
+                   for curve in curves], axis=0)
 
 
 def solve_robust_relu(X, Y, gates, alpha, eps, *, loss="log_loss", sample_weight=None,
@@ -440,17 +449,13 @@ def solve_robust_relu(X, Y, gates, alpha, eps, *, loss="log_loss", sample_weight
     dual = sum(r.dual for r in results)
     penalty = alpha * float(np.sqrt(np.einsum("sdpk,sdpk->spk", coef, coef)).sum())
     output = np.einsum("np,dpk,nd->nk", mask.astype(np.float64), coef[0] - coef[1], rows)
-    columns = list(zip(*history)) if history else [[]] * 4
     return RobustReLUSolution(
         weights=coef.astype(X.dtype), gate_indices=keep, patterns=mask, objective=primal,
         dual_objective=dual, duality_gap=max(primal - dual, 0.0) / primal if primal > 0
         else 0.0, n_iter=offset_iter, converged=all(r.converged for r in results),
         stalled=False,
-        objective_curve=np.sum([np.pad(r.objectives, (0, max(
-            len(q.objectives) for q in results) - len(r.objectives)), mode="edge")
-            for r in results], axis=0),
+        objective_curve=_summed_curves([r.objectives for r in results]),
         output=output,
-        history={key: np.asarray(column, dtype=np.int64 if key == "n_iter" else np.float64)
-                 for key, column in zip(_HISTORY_KEYS, columns)},
+        history=_history(history),
         step=None, constraint_violation=max(r.violation for r in results),
         worst_case_loss=primal - penalty)
