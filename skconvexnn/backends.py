@@ -16,16 +16,19 @@ import numpy as np
 BACKENDS = ("auto", "numpy", "numba", "cupy")
 
 
-def _numpy_masked_rowsum(Z, M, starts, F):
+def _numpy_masked_rowsum(Z, mask, runs, run_starts, F):
+    F[...] = 0
     for k in range(F.shape[1]):
-        block = slice(starts[k], starts[k + 1])
-        F[:, k] = np.einsum("ij,ij->i", Z[:, block], M[:, block])
+        for first, stop, pattern in runs[run_starts[k]:run_starts[k + 1]]:
+            F[:, k] += np.einsum("ij,ij->i", Z[:, first:stop],
+                                 mask[:, pattern:pattern + stop - first])
 
 
-def _numpy_masked_broadcast(R, M, starts, B):
+def _numpy_masked_broadcast(R, mask, runs, run_starts, B):
     for k in range(R.shape[1]):
-        block = slice(starts[k], starts[k + 1])
-        np.multiply(M[:, block], R[:, k:k + 1], out=B[:, block])
+        for first, stop, pattern in runs[run_starts[k]:run_starts[k + 1]]:
+            np.multiply(mask[:, pattern:pattern + stop - first], R[:, k:k + 1],
+                        out=B[:, first:stop])
 
 
 def _numpy_group_norms(U):

@@ -11,8 +11,13 @@ through :meth:`GatedReLUDesign.restrict`.
 import numpy as np
 from scipy import sparse
 
-#: Upper bound on the entries of one ``block x P`` temporary in :meth:`full_adjoint`.
-ADJOINT_BLOCK_ENTRIES = 1 << 22
+from ._core.masked_ops import column_runs
+from ._parallel import RowWorkers
+
+
+#: Largest ``n x m`` float copy of the masks a restricted design keeps (the GEMM-only
+#: products); above it the products read the byte mask in row blocks.
+FLOAT_MASK_BYTES = 256 * 2**20
 
 
 class GatedReLUDesign:
@@ -22,27 +27,37 @@ class GatedReLUDesign:
     ----------
     X : {ndarray, CSR matrix} of shape (n_samples, n_features)
         Rows as the solver sees them (intercept column included when there is one).
-    mask : ndarray of shape (n_samples, n_patterns), uint8
-        Activation patterns ``D_j`` as columns.
+    mask : ndarray of shape (n_samples, n_masks), uint8
+        Activation patterns as columns.
     n_outputs : int
         Number of model outputs ``c``.
     kernels : namespace
         Masked-product kernels from :func:`skconvexnn.backends.get_backend`.
+    workers : RowWorkers, default=None
+        Threads for the products (one when None).
+    column_patterns : ndarray of shape (P,), int, default=None
+        The mask column of each of the ``P`` columns per output; default
+        ``arange(n_masks)``. (The ReLU design repeats every pattern twice.)
     """
 
-    def __init__(self, X, mask, n_outputs, kernels):
+    def __init__(self, X, mask, n_outputs, kernels, workers=None, column_patterns=None):
         self.X = X
         self.mask = mask
         self.n_outputs = int(n_outputs)
         self.kernels = kernels
+        self.workers = RowWorkers(1) if workers is None else workers
+        if column_patterns is None:
+            column_patterns = np.arange(mask.shape[1])
+        self.column_patterns = np.asarray(column_patterns, dtype=np.int64)
         self.n_samples, self.n_features = X.shape
-        self.n_patterns = mask.shape[1]
+        self.n_patterns = len(self.column_patterns)
         self.n_groups = self.n_patterns * self.n_outputs
         self.dtype = X.dtype
 
     def astype(self, dtype):
         """The same operator on a copy of ``X`` in ``dtype`` (float32 -> float64 polish)."""
-        return GatedReLUDesign(self.X.astype(dtype), self.mask, self.n_outputs, self.kernels)
+        return GatedReLUDesign(self.X.astype(dtype), self.mask, self.n_outputs, self.kernels,
+                               self.workers, self.column_patterns)
 
     def restrict(self, groups):
         """The operator on the columns ``groups`` (sorted increasingly)."""
@@ -51,72 +66,170 @@ class GatedReLUDesign:
     def full_adjoint(self, R, dtype=None):
         """``A^T R`` for every group, shape (d, c * P), in ``dtype`` (default: the data's).
 
-        Rows are processed in blocks so that no ``n x P`` temporary exists whole; a
-        float32 fit asks for float64 here to compute its certificate.
+        A float32 fit asks for float64 here to compute its certificate.
         """
-        dtype = self.dtype if dtype is None else dtype
-        P = self.n_patterns
-        G = np.zeros((self.n_features, self.n_groups), dtype=dtype)
-        if P == 0:
-            return G
-        R = np.ascontiguousarray(R, dtype=dtype)
-        block = max(1, ADJOINT_BLOCK_ENTRIES // P)
-        B = np.empty((min(block, self.n_samples), P), dtype=dtype)
-        one_block = np.array([0, P], dtype=np.int64)
-        for start in range(0, self.n_samples, block):
-            stop = min(start + block, self.n_samples)
-            Xt = self.X[start:stop].T
-            for k in range(self.n_outputs):
-                Bb = B[: stop - start]
-                self.kernels.masked_broadcast(R[start:stop, k:k + 1], self.mask[start:stop],
-                                              one_block, Bb)
-                G[:, k * P:(k + 1) * P] += Xt @ Bb
-        return G
+        # Once per certificate: not worth gathering a float mask of every group.
+        return RestrictedGatedDesign(self, np.arange(self.n_groups),
+                                     float_mask=False).adjoint(R, dtype)
 
 
 class RestrictedGatedDesign:
-    """The gated design on a sorted set of columns, with their patterns gathered.
+    """The gated design on a sorted set of columns.
 
-    ``forward`` and ``adjoint`` cost one dense product each (``n x d x m``) plus one
-    pass over the gathered ``n x m`` mask.
+    ``forward`` and ``adjoint`` run over blocks of rows on the design's
+    :class:`~skconvexnn._parallel.RowWorkers`, in one of two ways:
+
+    - **float mask** (one output, dense ``X``, when ``n x m`` entries of the data's
+      dtype fit in ``FLOAT_MASK_BYTES``): the columns' patterns are gathered once into an ``n x m``
+      array ``M`` of the data's dtype, and both products become GEMMs with nothing
+      else of size ``n x m``: ``F[:, k] = rowsum((M_k @ U_k^T) * X)`` and
+      ``G_k = (X * R[:, k])^T @ M_k``. This is the fast path of the solvers' repeated
+      products on a working set: the iteration costs its two GEMMs and ``O(n d)``.
+    - **uint8 mask** (large ``n``, sparse ``X``, or another dtype than the data's): per
+      block one GEMM ``Z = X @ U`` and one pass of :mod:`skconvexnn._core.masked_ops`
+      over it, reading the patterns from the shared ``n x P`` byte mask, with
+      ``block x m`` temporaries only.
     """
 
-    def __init__(self, design, groups):
+    def __init__(self, design, groups, float_mask=None):
         groups = np.asarray(groups, dtype=np.int64)
         P = design.n_patterns
         self.design = design
         self.groups = groups
         self.X = design.X
+        self.mask = design.mask
         self.kernels = design.kernels
+        self.workers = design.workers
         self.dtype = design.dtype
         self.n_samples, self.n_features = design.n_samples, design.n_features
         self.n_outputs = design.n_outputs
-        self.mask = np.ascontiguousarray(design.mask[:, groups % P])
-        self.starts = np.searchsorted(groups // P, np.arange(self.n_outputs + 1)).astype(
-            np.int64)
+        self.starts = np.searchsorted(groups // P, np.arange(self.n_outputs + 1))
+        patterns = design.column_patterns[groups % P]
+        self.runs, self.run_starts = column_runs(patterns, self.starts)
+        # Row blocks bound the temporaries: block x m (byte mask) or block x d (float).
+        self._byte_blocks = self.workers.blocks(self.n_samples, len(groups))
+        self._float_blocks = self.workers.blocks(self.n_samples, self.n_features)
+        self._buffers = {}
+        if float_mask is None:
+            # Several outputs make several smaller GEMMs: no faster than the byte mask.
+            float_mask = (self.n_outputs == 1 and not sparse.issparse(self.X)
+                          and len(groups) > 0 and
+                          self.n_samples * len(groups) * self.dtype.itemsize
+                          <= FLOAT_MASK_BYTES)
+        self.float_mask = None
+        if float_mask:
+            self.float_mask = np.empty((self.n_samples, len(groups)), dtype=self.dtype)
+
+            def gather(start, stop, slot):
+                self.float_mask[start:stop] = self.mask[start:stop][:, patterns]
+
+            self.workers.run(self._byte_blocks, gather)
 
     def __len__(self):
         return len(self.groups)
 
+    def _buffer(self, name, slot, shape, dtype):
+        """A per-thread scratch array, kept between calls (no page faults per product)."""
+        key = (name, slot, np.dtype(dtype).char)
+        buf = self._buffers.get(key)
+        if buf is None or buf.shape[0] < shape[0]:
+            buf = self._buffers[key] = np.empty(shape, dtype=dtype)
+        return buf[:shape[0]]
+
+    def _rows(self, start, stop, dtype):
+        rows = self.X[start:stop]
+        return rows if rows.dtype == dtype else rows.astype(dtype)
+
     def forward(self, U, dtype=None):
         """Model output ``F`` (n, c) of the weights ``U`` (d, m) of these columns."""
-        dtype = self.dtype if dtype is None else dtype
+        dtype = np.dtype(self.dtype if dtype is None else dtype)
         F = np.zeros((self.n_samples, self.n_outputs), dtype=dtype)
-        if len(self.groups) == 0:
+        m = len(self.groups)
+        if m == 0:
             return F
-        Z = np.ascontiguousarray(self.X @ np.asarray(U, dtype=dtype), dtype=dtype)
-        self.kernels.masked_rowsum(Z, self.mask, self.starts, F)
+        if self.float_mask is not None and dtype == self.dtype:
+            return self._forward_float_mask(U, F)
+        U = np.ascontiguousarray(U, dtype=dtype)
+        dense = not sparse.issparse(self.X)
+
+        def work(start, stop, slot):
+            rows = self._rows(start, stop, dtype)
+            if dense:
+                Z = np.matmul(rows, U, out=self._buffer("Z", slot, (stop - start, m), dtype))
+            else:
+                Z = np.ascontiguousarray(rows @ U, dtype=dtype)
+            self.kernels.masked_rowsum(Z, self.mask[start:stop], self.runs, self.run_starts,
+                                       F[start:stop])
+
+        self.workers.run(self._byte_blocks, work)
         return F
 
     def adjoint(self, R, dtype=None):
         """``G[:, w] = X^T D_j R[:, k]`` for every column ``w`` = (j, k); shape (d, m)."""
-        dtype = self.dtype if dtype is None else dtype
-        if len(self.groups) == 0:
-            return np.zeros((self.n_features, 0), dtype=dtype)
-        B = np.empty((self.n_samples, len(self.groups)), dtype=dtype)
-        self.kernels.masked_broadcast(np.ascontiguousarray(R, dtype=dtype), self.mask,
-                                      self.starts, B)
-        return np.asarray(self.X.T @ B, dtype=dtype)
+        dtype = np.dtype(self.dtype if dtype is None else dtype)
+        m = len(self.groups)
+        use_float = self.float_mask is not None and dtype == self.dtype
+        blocks = self._float_blocks if use_float else self._byte_blocks
+        G = [np.zeros((self.n_features, m), dtype=dtype)
+             for _ in range(self.workers.slots(len(blocks)))]
+        if m == 0:
+            return G[0]
+        R = np.ascontiguousarray(R, dtype=dtype)
+        work = self._adjoint_float_mask(R, G) if use_float else self._adjoint_byte_mask(
+            R, G, dtype)
+        self.workers.run(blocks, work)
+        for partial in G[1:]:
+            G[0] += partial
+        return G[0]
+
+    def _forward_float_mask(self, U, F):
+        d = self.n_features
+        Ut = np.ascontiguousarray(U.T, dtype=self.dtype)
+
+        def work(start, stop, slot):
+            rows = self.X[start:stop]
+            H = self._buffer("H", slot, (stop - start, d), self.dtype)
+            for k in range(self.n_outputs):
+                lo, hi = self.starts[k], self.starts[k + 1]
+                if hi > lo:
+                    np.matmul(self.float_mask[start:stop, lo:hi], Ut[lo:hi], out=H)
+                    F[start:stop, k] = np.einsum("ij,ij->i", H, rows)
+
+        self.workers.run(self._float_blocks, work)
+        return F
+
+    def _adjoint_float_mask(self, R, G):
+        d = self.n_features
+
+        def work(start, stop, slot):
+            rows = self.X[start:stop]
+            XR = self._buffer("XR", slot, (stop - start, d), self.dtype)
+            out = self._buffer("G", slot, (d, len(self.groups)), self.dtype)
+            for k in range(self.n_outputs):
+                lo, hi = self.starts[k], self.starts[k + 1]
+                if hi > lo:
+                    np.multiply(rows, R[start:stop, k:k + 1], out=XR)
+                    G[slot][:, lo:hi] += np.matmul(XR.T, self.float_mask[start:stop, lo:hi],
+                                                   out=out[:, :hi - lo])
+
+        return work
+
+    def _adjoint_byte_mask(self, R, G, dtype):
+        m = len(self.groups)
+        dense = not sparse.issparse(self.X)
+
+        def work(start, stop, slot):
+            B = self._buffer("B", slot, (stop - start, m), dtype)
+            self.kernels.masked_broadcast(R[start:stop], self.mask[start:stop], self.runs,
+                                          self.run_starts, B)
+            rows = self._rows(start, stop, dtype)
+            if dense:
+                G[slot] += np.matmul(rows.T, B,
+                                     out=self._buffer("G", slot, (self.n_features, m), dtype))
+            else:
+                G[slot] += rows.T @ B
+
+        return work
 
     def squared_norm_estimate(self, weights, n_iter=15, random_state=0):
         """``lambda_max(A_W^T diag(weights) A_W)`` by power iteration, inflated by 5%."""
@@ -153,13 +266,15 @@ class ReLUDesign:
 
     Parameters
     ----------
-    X, mask, n_outputs, kernels
+    X, mask, n_outputs, kernels, workers
         As for :class:`GatedReLUDesign`.
     """
 
-    def __init__(self, X, mask, n_outputs, kernels):
+    def __init__(self, X, mask, n_outputs, kernels, workers=None):
         self.patterns = mask
-        self.gated = GatedReLUDesign(X, np.hstack([mask, mask]), n_outputs, kernels)
+        P = mask.shape[1]
+        self.gated = GatedReLUDesign(X, mask, n_outputs, kernels, workers,
+                                     column_patterns=np.tile(np.arange(P), 2))
         self.X = X
         self.kernels = kernels
         self.n_outputs = int(n_outputs)
@@ -172,7 +287,8 @@ class ReLUDesign:
         self.group_pattern = (within % max(self.n_patterns, 1)).astype(np.int64)
 
     def astype(self, dtype):
-        return ReLUDesign(self.X.astype(dtype), self.patterns, self.n_outputs, self.kernels)
+        return ReLUDesign(self.X.astype(dtype), self.patterns, self.n_outputs, self.kernels,
+                          self.gated.workers)
 
     def restrict(self, groups):
         return SignedRestriction(self.gated.restrict(groups), self.group_sign[groups])

@@ -6,7 +6,6 @@ objective and its certificate. The estimators in :mod:`skconvexnn.estimators` ar
 thin layer over :func:`solve_gated_relu` and :func:`solve_relu`.
 """
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +13,7 @@ from scipy import sparse
 from sklearn.utils import check_array
 from threadpoolctl import threadpool_limits
 
+from ._parallel import effective_n_threads, row_workers
 from .backends import check_backend, get_backend
 from .formulations import GatedReLUDesign, ReLUDesign, as_solver_matrix
 from .losses import make_loss
@@ -145,17 +145,6 @@ def check_magnitudes(X, Y=None):
             "float64. Rescale the targets.")
 
 
-def n_jobs_to_threads(n_jobs):
-    """Thread count for ``n_jobs`` (None: leave the libraries' own setting)."""
-    if n_jobs is None:
-        return None
-    if n_jobs < 0:
-        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
-    if n_jobs == 0:
-        raise ValueError("n_jobs == 0 has no meaning; use None, -1 or a positive count.")
-    return int(n_jobs)
-
-
 def _validate(X, Y, gates, alpha, loss, sample_weight, coef_init, coef_shape, backend):
     """Check a program's inputs; drop rows with zero weight. Raises ValueError."""
     check_backend(backend)
@@ -251,7 +240,11 @@ def solve_gated_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=
         the full gradient; ``fista`` runs it on all groups.
     backend : {"auto", "numba", "numpy"}, default="auto"
     n_jobs : int, default=None
-        Threads for BLAS; None leaves the current setting.
+        Threads for the products and kernels, which run over blocks of rows with BLAS
+        pinned to one thread inside (no oversubscription). None follows the BLAS
+        library's current thread setting (all cores unless ``OPENBLAS_NUM_THREADS``,
+        ``OMP_NUM_THREADS``, ``threadpoolctl`` or joblib limit it); -1 is every
+        available core.
     verbose : int, default=0
     callback : callable, default=None
         ``callback(objective)`` after every FISTA iteration.
@@ -270,9 +263,9 @@ def solve_gated_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=
     kernels = get_backend(backend, X)
     X = as_solver_matrix(X)
     n_outputs = Y.shape[1]
-    with threadpool_limits(limits=n_jobs_to_threads(n_jobs)):
-        mask, keep = activation_patterns(X, gates, strict=strict_patterns)
-        design = GatedReLUDesign(X, mask, n_outputs, kernels)
+    with row_workers(n_jobs) as workers:
+        mask, keep = activation_patterns(X, gates, strict=strict_patterns, workers=workers)
+        design = GatedReLUDesign(X, mask, n_outputs, kernels, workers)
         # Solver layout: column k * P + j holds the block of pattern j for output k.
         if coef_init is None:
             U0 = np.zeros((X.shape[1], design.n_groups), dtype=X.dtype)
@@ -329,12 +322,12 @@ def solve_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=None,
     X = as_solver_matrix(X)
     n_outputs = Y.shape[1]
     d = X.shape[1]
-    with threadpool_limits(limits=n_jobs_to_threads(n_jobs)):
-        mask, keep = activation_patterns(X, gates, strict=strict_patterns)
-        design = ReLUDesign(X, mask, n_outputs, kernels)
+    with row_workers(n_jobs) as workers:
+        mask, keep = activation_patterns(X, gates, strict=strict_patterns, workers=workers)
+        design = ReLUDesign(X, mask, n_outputs, kernels, workers)
         dense_rows = X.toarray() if sparse.issparse(X) else X
         penalty = ConeConstrainedGroupL2(alpha, kernels, dense_rows, mask,
-                                         design.group_pattern)
+                                         design.group_pattern, workers=workers)
         # Solver layout: column k * 2P + s * P + j holds [V, W][s] of pattern j, output k.
         if coef_init is None:
             U0 = np.zeros((d, design.n_groups), dtype=X.dtype)
@@ -427,7 +420,9 @@ def solve_robust_relu(X, Y, gates, alpha, eps, *, loss="log_loss", sample_weight
     weights = sample_weight / sample_weight.sum()
     if loss == "squared_error":
         weights = weights / n_outputs
-    with threadpool_limits(limits=n_jobs_to_threads(n_jobs)):
+    # PDHG's products are plain BLAS calls, and OpenBLAS's busy-waiting threads
+    # collapse on a loaded machine (10x and worse measured here): one thread.
+    with threadpool_limits(limits=1, user_api="blas"):
         mask, keep = activation_patterns(rows, gates, strict=strict_patterns)
         P, d = mask.shape[1], rows.shape[1]
         coef = np.zeros((2, d, P, n_outputs))
@@ -438,7 +433,9 @@ def solve_robust_relu(X, Y, gates, alpha, eps, *, loss="log_loss", sample_weight
                 U0 = np.hstack([coef_init[0, :, keep, k].T, coef_init[1, :, keep, k].T])
             result = solve_robust_pdhg(rows, mask, Y[:, k], weights, alpha, eps,
                                        n_perturbed, loss, U0=U0, tol=tol,
-                                       max_iter=max_iter, verbose=verbose)
+                                       max_iter=max_iter, verbose=verbose,
+                                       label=f"robust output {k}" if n_outputs > 1
+                                       else "robust")
             coef[0, :, :, k], coef[1, :, :, k] = result.U[:, :P], result.U[:, P:]
             history += [(it + offset_iter, t + offset_time, obj, gap)
                         for it, t, obj, gap in result.history]

@@ -12,6 +12,7 @@ from scipy import sparse
 from sklearn.utils import check_random_state
 
 from ._core import _patterns
+from ._parallel import RowWorkers
 
 #: Rows per block when patterns are computed: bounds the ``block x P`` score buffer.
 PATTERN_BLOCK_ROWS = 8192
@@ -78,7 +79,7 @@ def sample_gates(X, n_gates, *, fit_intercept=True, sample_weight=None,
     return gates
 
 
-def activation_patterns(X, gates, *, strict=False):
+def activation_patterns(X, gates, *, strict=False, workers=None):
     """Distinct, non-zero activation patterns of ``gates`` on ``X``.
 
     Parameters
@@ -88,6 +89,8 @@ def activation_patterns(X, gates, *, strict=False):
     gates : ndarray of shape (n_features, n_gates)
     strict : bool, default=False
         ``False``: ``1[X g >= 0]`` (Pilanci & Ergen). ``True``: ``1[X g > 0]`` (scnn).
+    workers : RowWorkers, default=None
+        Threads for the row blocks (one when None).
 
     Returns
     -------
@@ -101,10 +104,15 @@ def activation_patterns(X, gates, *, strict=False):
     gates = np.ascontiguousarray(gates, dtype=np.float64)
     mask = np.zeros((n_samples, n_gates), dtype=np.uint8)
     packed = np.zeros((n_gates, _patterns.n_words(n_samples)), dtype=np.uint64)
-    for start in range(0, n_samples, PATTERN_BLOCK_ROWS):
-        block = X[start:start + PATTERN_BLOCK_ROWS]
-        scores = np.ascontiguousarray(block @ gates, dtype=np.float64)
+    workers = RowWorkers(1) if workers is None else workers
+
+    def work(start, stop, slot):
+        # Blocks start at multiples of 64 rows, so no two share a packed word.
+        scores = np.ascontiguousarray(X[start:stop] @ gates, dtype=np.float64)
         _patterns.pack_sign_block(scores, start, bool(strict), mask, packed)
+
+    workers.run([(start, min(start + PATTERN_BLOCK_ROWS, n_samples))
+                 for start in range(0, n_samples, PATTERN_BLOCK_ROWS)], work)
     keep = _patterns.unique_columns(packed)
     return np.ascontiguousarray(mask[:, keep]), keep
 

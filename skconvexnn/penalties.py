@@ -19,6 +19,7 @@ import copy
 import numpy as np
 
 from ._core import cones
+from ._parallel import RowWorkers
 
 
 class GroupL2:
@@ -102,6 +103,8 @@ class ConeConstrainedGroupL2(GroupL2):
         Pattern of every group (column) of the full program.
     tol : float, default=1e-12
         Relative feasibility the projections reach.
+    workers : RowWorkers, default=None
+        Threads for the products with ``X`` (one when None).
     """
 
     #: Inactive groups' dual bounds only need to be known below ``alpha``: their
@@ -112,8 +115,9 @@ class ConeConstrainedGroupL2(GroupL2):
     #: carries the rest of the work to the next outer iteration.
     _CERTIFICATE_STEPS = 8
 
-    def __init__(self, alpha, kernels, X, mask, group_pattern, tol=1e-12):
+    def __init__(self, alpha, kernels, X, mask, group_pattern, tol=1e-12, workers=None):
         super().__init__(alpha, kernels)
+        self.workers = RowWorkers(1) if workers is None else workers
         # The projections multiply with BLAS in float64.
         self.X = np.ascontiguousarray(X, dtype=np.float64)
         self.mask = mask
@@ -180,7 +184,7 @@ class ConeConstrainedGroupL2(GroupL2):
             cones.warm_candidates(self.X, self.mask, patterns[cols], self._groups[cols], Vc,
                                   state.active, state.mu, state.n_active, factors,
                                   n_factored, Zc)
-            XZ = np.ascontiguousarray(self.X @ Zc, dtype=np.float64)
+            XZ = self.workers.matmul(self.X, Zc)
             cones.finish_projections(self.X, self.mask, patterns[cols], self._groups[cols],
                                      Vc, XZ, state.active, state.mu, state.n_active, factors,
                                      n_factored, self.tol, targets[cols], max_steps, Zc)
@@ -220,6 +224,6 @@ class ConeConstrainedGroupL2(GroupL2):
         columns = np.flatnonzero(self.kernels.group_norms(U) > 0)
         if len(columns) == 0:
             return 0.0
-        values = np.asarray(self.X @ U[:, columns], dtype=np.float64)
+        values = self.workers.matmul(self.X, U[:, columns])
         signs = 2.0 * self.mask[:, self.group_pattern[self._groups[columns]]] - 1.0
         return float(max(0.0, -(signs * values).min()))

@@ -4,29 +4,44 @@ import importlib.util
 
 import numpy as np
 import pytest
+from scipy import sparse
+from threadpoolctl import threadpool_limits
 
 from skconvexnn.backends import NUMPY, check_backend, get_backend
-from skconvexnn.formulations import GatedReLUDesign
+from skconvexnn import _parallel
+from skconvexnn._core.masked_ops import column_runs
+from skconvexnn._parallel import RowWorkers
+from skconvexnn.formulations import GatedReLUDesign, RestrictedGatedDesign
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_numba_kernels_match_numpy_reference(dtype):
     numba = get_backend("numba")
     rng = np.random.default_rng(0)
-    n, d, m, c = 37, 5, 11, 3
-    M = (rng.random((n, m)) > 0.4).astype(np.uint8)
+    n, d, m, c, P = 37, 5, 11, 3, 7
+    mask = (rng.random((n, P)) > 0.4).astype(np.uint8)
+    # runs of consecutive patterns, single columns, patterns repeated across outputs
+    cols = np.array([2, 3, 4, 0, 1, 2, 6, 6, 5, 0, 1], dtype=np.int64)
     starts = np.array([0, 4, 4, 11], dtype=np.int64)  # output 1 has no column
+    runs, run_starts = column_runs(cols, starts)
+    np.testing.assert_array_equal(runs, [[0, 3, 2], [3, 4, 0], [4, 6, 1], [6, 7, 6],
+                                         [7, 8, 6], [8, 9, 5], [9, 11, 0]])
+    np.testing.assert_array_equal(run_starts, [0, 2, 2, 7])
     Z = rng.standard_normal((n, m)).astype(dtype)
     R = rng.standard_normal((n, c)).astype(dtype)
     F_ref, F = np.empty((n, c), dtype), np.empty((n, c), dtype)
-    NUMPY.masked_rowsum(Z, M, starts, F_ref)
-    numba.masked_rowsum(Z, M, starts, F)
+    NUMPY.masked_rowsum(Z, mask, runs, run_starts, F_ref)
+    numba.masked_rowsum(Z, mask, runs, run_starts, F)
+    expected = np.stack([(Z[:, 0:4] * mask[:, cols[0:4]]).sum(1), np.zeros(n),
+                         (Z[:, 4:] * mask[:, cols[4:]]).sum(1)], axis=1)
+    np.testing.assert_allclose(F_ref, expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(F, F_ref, rtol=1e-5 if dtype == np.float32 else 1e-12,
                                atol=1e-6 if dtype == np.float32 else 0)
     assert not F[:, 1].any()
     B_ref, B = np.empty_like(Z), np.empty_like(Z)
-    NUMPY.masked_broadcast(R, M, starts, B_ref)
-    numba.masked_broadcast(R, M, starts, B)
+    NUMPY.masked_broadcast(R, mask, runs, run_starts, B_ref)
+    numba.masked_broadcast(R, mask, runs, run_starts, B)
+    np.testing.assert_array_equal(B[:, 5], mask[:, 2] * R[:, 2])
     np.testing.assert_array_equal(B, B_ref)
     U = rng.standard_normal((d, m)).astype(dtype)
     U[:, 4] *= 1e-3  # this column is shrunk to zero
@@ -40,15 +55,22 @@ def test_numba_kernels_match_numpy_reference(dtype):
     np.testing.assert_allclose(numba.group_norms(out), n_nb, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("float_mask", [True, False])
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
 @pytest.mark.parametrize("backend", ["numba", "numpy"])
-def test_design_products_are_the_masked_sums_and_adjoint(backend):
+def test_design_products_are_the_masked_sums_and_adjoint(backend, n_threads, float_mask,
+                                                        monkeypatch):
+    # Tiny blocks, so that several threads share the rows of this small problem.
+    monkeypatch.setattr(_parallel, "PARALLEL_MIN_ENTRIES", 1)
+    monkeypatch.setattr(_parallel, "MIN_BLOCK_ROWS", 3)
     rng = np.random.default_rng(1)
     n, d, P, c = 20, 4, 5, 2
     X = rng.standard_normal((n, d))
     mask = (rng.random((n, P)) > 0.5).astype(np.uint8)
-    design = GatedReLUDesign(X, mask, c, get_backend(backend))
+    design = GatedReLUDesign(X, mask, c, get_backend(backend), RowWorkers(n_threads))
     groups = np.array([0, 3, 4, 6, 9], dtype=np.int64)  # (k, j) = g // P, g % P
-    op = design.restrict(groups)
+    op = RestrictedGatedDesign(design, groups, float_mask=float_mask)
+    assert (op.float_mask is not None) == float_mask
     U = rng.standard_normal((d, len(groups)))
     expected = np.zeros((n, c))
     for w, g in enumerate(groups):
@@ -59,6 +81,24 @@ def test_design_products_are_the_masked_sums_and_adjoint(backend):
     # <A U, R> = <U, A^T R>, for the restricted and the full adjoint
     assert np.vdot(op.forward(U), R) == pytest.approx(np.vdot(U, op.adjoint(R)), rel=1e-12)
     np.testing.assert_allclose(design.full_adjoint(R)[:, groups], op.adjoint(R), rtol=1e-12)
+    G_expected = np.column_stack([X.T @ (mask[:, g % P] * R[:, g // P]) for g in groups])
+    np.testing.assert_allclose(op.adjoint(R), G_expected, rtol=1e-12)
+    assert (len(op._byte_blocks) > 1) == (n_threads > 1)
+    # CSR rows go through the same blocks
+    sparse_op = GatedReLUDesign(sparse.csr_matrix(X), mask, c, get_backend(backend),
+                                RowWorkers(n_threads)).restrict(groups)
+    np.testing.assert_allclose(sparse_op.forward(U), expected, rtol=1e-12)
+    np.testing.assert_allclose(sparse_op.adjoint(R), G_expected, rtol=1e-12)
+
+
+def test_effective_n_threads_follows_blas_and_n_jobs():
+    cpus = _parallel.available_cpus()
+    assert _parallel.effective_n_threads(-1) == cpus
+    assert _parallel.effective_n_threads(3) == 3
+    with threadpool_limits(limits=1, user_api="blas"):
+        assert _parallel.effective_n_threads(None) == 1
+    with pytest.raises(ValueError, match="n_jobs == 0"):
+        _parallel.effective_n_threads(0)
 
 
 def test_unknown_backend_is_a_value_error():

@@ -337,11 +337,36 @@ def test_non_convergence_warns_and_returns_a_usable_model():
 
 def test_verbose_reports_objective_and_gap(capsys):
     X, y = _classification()
-    GatedReLUClassifier(verbose=1, random_state=0).fit(X, y)
-    out = capsys.readouterr().out
-    assert "objective" in out and "relative gap" in out
+    est = GatedReLUClassifier(verbose=1, random_state=0).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    # Not a terminal: the bar's first and last states, no redraw characters.
+    assert lines and all("objective" in line and "relative gap" in line for line in lines)
+    assert lines[-1].endswith("converged") and "|" + "#" * 20 + "|" in lines[-1]
+    assert f"iter {est.n_iter_:>6d}/" in lines[-1] and "\r" not in "".join(lines)
+    GatedReLUClassifier(verbose=2, random_state=0).fit(X, y)
+    log = capsys.readouterr().out.splitlines()
+    assert len(log) >= est.n_iter_  # a line per iteration
     GatedReLUClassifier(verbose=0, random_state=0).fit(X, y)
     assert capsys.readouterr().out == ""
+
+
+def test_progress_bar_redraws_one_line_on_a_terminal():
+    import io
+
+    from skconvexnn._progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    bar = Progress(1, max_iter=100, tol=1e-4, stream=stream)
+    bar.update(0, 1.0, 1e-1, force=True)
+    bar.update(10, 0.5, 10**-2.5, force=True)  # halfway from 1e-1 to tol, in log scale
+    bar.close(20, 0.4, 1e-5, "converged")
+    text = stream.getvalue()
+    assert text.count("\r") == 3 and text.endswith("converged\x1b[K\n")
+    assert "|" + "#" * 10 + "." * 10 + "|" in text.split("\r")[2]
 
 
 def test_works_in_pipeline_and_grid_search():

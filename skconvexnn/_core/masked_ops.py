@@ -2,12 +2,14 @@
 
 The model output is ``F[:, k] = sum_j D_j X U[:, j, k]``. The solvers work on a set of
 ``m`` columns (a working set) ordered by output, so that the columns of output ``k``
-are ``starts[k]:starts[k + 1]``, with their pattern columns gathered once into a
-``n x m`` 0/1 matrix ``M``. Then one dense product ``Z = X @ U`` (BLAS, ``n x d x m``)
-does the heavy work and :func:`masked_rowsum` folds ``Z`` into ``F``; the adjoint
+are ``starts[k]:starts[k + 1]``; they read their patterns from the ``n x P`` 0/1 mask
+directly, as runs of consecutive mask columns (:func:`column_runs`), so no ``n x m``
+copy of the mask is made and the inner loops stay contiguous. Then one dense product ``Z = X @ U`` (BLAS, ``n x d x m``) does the
+heavy work and :func:`masked_rowsum` folds ``Z`` into ``F``; the adjoint
 ``G[:, w] = X^T D_j R[:, k]`` is the product ``X^T @ B`` with ``B`` built by
 :func:`masked_broadcast`. Both kernels read each of the ``n x m`` entries once, in
-memory order, with no branch and no Python loop over patterns.
+memory order, with no branch and no Python loop over patterns. The solvers call them
+on blocks of rows (:mod:`skconvexnn._parallel`).
 """
 
 import numpy as np
@@ -18,44 +20,82 @@ from numba import njit
 _REASSOCIATE = {"reassoc", "contract"}
 
 
+def column_runs(cols, starts):
+    """The columns in play as runs of consecutive mask columns, output by output.
+
+    Parameters
+    ----------
+    cols : ndarray of shape (m,), int
+        The mask column (pattern) of each column in play.
+    starts : ndarray of shape (c + 1,), int
+        Columns of output ``k`` are ``starts[k]:starts[k + 1]``.
+
+    Returns
+    -------
+    runs : ndarray of shape (r, 3), int64
+        ``(first, stop, first_pattern)``: columns ``first:stop`` read the mask columns
+        ``first_pattern : first_pattern + stop - first``.
+    run_starts : ndarray of shape (c + 1,), int64
+        Runs of output ``k`` are ``run_starts[k]:run_starts[k + 1]``.
+    """
+    cols = np.asarray(cols, dtype=np.int64)
+    runs, run_starts = [], [0]
+    for k in range(len(starts) - 1):
+        lo, hi = int(starts[k]), int(starts[k + 1])
+        if hi > lo:
+            breaks = lo + 1 + np.flatnonzero(np.diff(cols[lo:hi]) != 1)
+            firsts = np.concatenate([[lo], breaks])
+            stops = np.concatenate([breaks, [hi]])
+            runs.append(np.column_stack([firsts, stops, cols[firsts]]))
+        run_starts.append(run_starts[-1] + (len(runs[-1]) if hi > lo else 0))
+    runs = np.vstack(runs) if runs else np.zeros((0, 3), dtype=np.int64)
+    return (np.ascontiguousarray(runs, dtype=np.int64),
+            np.asarray(run_starts, dtype=np.int64))
+
+
 @njit(cache=True, nogil=True, fastmath=_REASSOCIATE)
-def masked_rowsum(Z, M, starts, F):
-    """``F[i, k] = sum_{w in block k} M[i, w] * Z[i, w]``.
+def masked_rowsum(Z, mask, runs, run_starts, F):
+    """``F[i, k] = sum_{w in output k} mask[i, pattern(w)] * Z[i, w]``.
 
     Parameters
     ----------
     Z : ndarray of shape (n, m)
         ``X @ U`` for the ``m`` columns in play.
-    M : ndarray of shape (n, m), uint8
-        Their activation patterns.
-    starts : ndarray of shape (c + 1,), int64
-        Columns of output ``k`` are ``starts[k]:starts[k + 1]``.
+    mask : ndarray of shape (n, P), uint8
+        All the activation patterns, one per column.
+    runs, run_starts : ndarray of int64
+        The columns in play and their patterns, from :func:`column_runs`.
     F : ndarray of shape (n, c)
         Output, overwritten.
     """
     n = Z.shape[0]
-    c = starts.shape[0] - 1
+    c = run_starts.shape[0] - 1
     for i in range(n):
         for k in range(c):
             acc = Z.dtype.type(0)
-            for w in range(starts[k], starts[k + 1]):
-                acc += M[i, w] * Z[i, w]
+            for r in range(run_starts[k], run_starts[k + 1]):
+                offset = runs[r, 2] - runs[r, 0]
+                # Contiguous in both arrays: the compiler vectorizes this loop.
+                for w in range(runs[r, 0], runs[r, 1]):
+                    acc += mask[i, offset + w] * Z[i, w]
             F[i, k] = acc
 
 
 @njit(cache=True, nogil=True)
-def masked_broadcast(R, M, starts, B):
-    """``B[i, w] = M[i, w] * R[i, k]`` for the columns ``w`` of output block ``k``.
+def masked_broadcast(R, mask, runs, run_starts, B):
+    """``B[i, w] = mask[i, pattern(w)] * R[i, k]`` for the columns ``w`` of output ``k``.
 
     ``X^T @ B`` is then the adjoint ``X^T D_j R[:, k]`` of every column in play.
     """
     n = B.shape[0]
-    c = starts.shape[0] - 1
+    c = run_starts.shape[0] - 1
     for i in range(n):
         for k in range(c):
-            r = R[i, k]
-            for w in range(starts[k], starts[k + 1]):
-                B[i, w] = M[i, w] * r
+            value = R[i, k]
+            for r in range(run_starts[k], run_starts[k + 1]):
+                offset = runs[r, 2] - runs[r, 0]
+                for w in range(runs[r, 0], runs[r, 1]):
+                    B[i, w] = mask[i, offset + w] * value
 
 
 @njit(cache=True, nogil=True)

@@ -38,10 +38,15 @@ PARAMETERS = """
         for NumPy input), ``"numpy"`` (reference implementation) or ``"cupy"`` (GPU,
         optional extra ``gpu``).
     n_jobs : int, default=None
-        Threads for BLAS during ``fit``; None keeps the current setting, -1 uses all
-        cores.
+        Threads for ``fit``. The solver's products run over blocks of rows, each thread
+        doing whole blocks (dense product and masks) with BLAS pinned to one thread
+        inside, so threads are never oversubscribed. None follows the BLAS library's
+        current setting (all cores unless ``OPENBLAS_NUM_THREADS``,
+        ``OMP_NUM_THREADS``, ``threadpoolctl`` or a joblib worker limit it); -1 uses all
+        cores. (The robust estimators' PDHG runs on one thread.)
     verbose : int, default=0
-        1 or more prints the objective and duality gap at every outer iteration.
+        0: silent. 1: a progress bar (iterations, objective, relative duality gap
+        against ``tol``) on standard output. 2: a line per iteration.
 """
 
 RELU_PARAMETERS = """

@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import log1p
 
+from .._progress import Progress
+
 from .._core.robust import (HINGE, LOGISTIC, SQUARED, project_pattern_sets,
                             prox_loss_conjugate)
 
@@ -189,7 +191,7 @@ def _violation(op, U, eps):
 
 
 def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol=1e-6,
-                      max_iter=20000, verbose=0):
+                      max_iter=20000, verbose=0, label="pdhg"):
     """Solve the robust program for one output (see the module docstring).
 
     Parameters
@@ -210,6 +212,11 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
         Warm start ``[V, W]``.
     tol : float
     max_iter : int
+    verbose : int
+        As :class:`skconvexnn._progress.Progress`; the bar follows the larger of the
+        relative gap and the relative violation.
+    label : str
+        Name on the progress lines.
 
     Returns
     -------
@@ -217,6 +224,7 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
     """
     kind = LOSS_KINDS[loss]
     start = time.perf_counter()
+    progress = Progress(verbose, max_iter, tol, label=label)
     n, d = X.shape
     P = mask.shape[1]
     m = int(n_perturbed) if eps > 0 else 0
@@ -291,6 +299,7 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
     restart_U, restart_y = U.copy(), dual_point
     sum_U, sum_y, n_avg = np.zeros_like(U), tuple(np.zeros_like(a) for a in dual_point), 0
     restart_residual, last_residual = None, np.inf
+    gap = relative_violation = np.inf
     converged = False
     primal = np.inf
     violation = np.inf
@@ -316,9 +325,8 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
         u_scale = float(_group_norms(U).max()) if U.size else 0.0
         relative_violation = violation / max(x_scale * u_scale, 1e-300)
         history.append((n_iter, time.perf_counter() - start, primal / kappa, gap))
-        if verbose >= 2:
-            print(f"[pdhg] iter {n_iter:6d}  objective {primal / kappa:.8e}  "
-                  f"gap {gap:.2e}  violation {relative_violation:.2e}  omega {omega:.2e}")
+        progress.update(n_iter, primal / kappa, max(gap, relative_violation),
+                        note=f"violation {relative_violation:.1e}")
         if gap <= tol and relative_violation <= tol:
             converged = True
             break
@@ -355,6 +363,8 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
             continue
         last_residual = candidate_residual
 
+    progress.close(n_iter, primal / kappa, max(gap, relative_violation),
+                   "converged" if converged else "max_iter reached")
     p, Q = dual_point[0], dual_point[1]
     if not objectives:
         primal = primal_value(U)

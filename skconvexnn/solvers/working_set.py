@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._progress import Progress
 from .fista import fista
 
 SOLVERS = ("auto", "fista", "working_set")
@@ -108,6 +109,8 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
         Budget of FISTA iterations, over all outer iterations.
     solver : {"auto", "working_set", "fista"}
     verbose : int
+        0: silent; 1: a progress bar (iterations, objective, gap); 2: a line per
+        iteration.
     callback : callable, optional
         ``callback(objective)`` after every FISTA iteration (benchmarks time it).
     step : float, optional
@@ -133,8 +136,17 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
     n_iter = 0
     objectives = []
     converged = stalled = False
-    outer = 0
     history = []
+    progress = Progress(verbose, max_iter, tol)
+    if verbose >= 1:
+        user_callback = callback
+
+        def callback(objective):
+            progress.update(n_iter + len(inner_objectives), objective)
+            inner_objectives.append(objective)
+            if user_callback is not None:
+                user_callback(objective)
+
     start = time.perf_counter()
     while True:
         # The certificate, in float64 whatever the working precision.
@@ -150,17 +162,16 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
         weight_norms = norms(U)
         primal = loss.value(F_check) + penalty.value_from_norms(weight_norms)
         gap = primal - best_dual
-        history.append((n_iter, time.perf_counter() - start, primal,
-                        gap / primal if primal > 0 else 0.0))
-        if verbose >= 1:
-            print(f"[skconvexnn] outer {outer:3d}  iter {n_iter:6d}  objective "
-                  f"{primal:.10g}  relative gap {gap / max(primal, 1e-300):.3e}  "
-                  f"active groups {int((weight_norms > 0).sum())}")
+        relative_gap = gap / primal if primal > 0 else 0.0
+        history.append((n_iter, time.perf_counter() - start, primal, relative_gap))
+        progress.update(n_iter, primal, relative_gap,
+                        note=f"{int((weight_norms > 0).sum())} active groups")
         if gap <= tol * primal:
             converged = True
             break
         if n_iter >= max_iter or stalled:
             break
+        inner_objectives = []
 
         if use_working_set:
             support = weight_norms > 0
@@ -190,8 +201,10 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
             best_dual = max(best_dual, inner.dual)
         n_iter += inner.n_iter
         objectives.extend(inner.objectives)
-        outer += 1
 
+    progress.close(n_iter, primal, relative_gap,
+                   "converged" if converged else "stalled (precision)" if stalled
+                   else "max_iter reached")
     return GroupLassoResult(U=U, F=F, primal=primal, dual=best_dual, n_iter=n_iter,
                             converged=converged, stalled=stalled and not converged,
                             objectives=objectives, history=history, step=step)
