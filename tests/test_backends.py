@@ -111,3 +111,21 @@ def test_unknown_backend_is_a_value_error():
 def test_cupy_backend_without_cupy_says_how_to_install():
     with pytest.raises(ImportError, match=r"pip install 'skconvexnn\[gpu\]'"):
         check_backend("cupy")
+
+
+def test_float32_design_computes_in_float32_and_certifies_in_float64():
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((30, 4)).astype(np.float32)
+    mask = (rng.random((30, 6)) > 0.5).astype(np.uint8)
+    design = GatedReLUDesign(X, mask, 1, get_backend("numba"))
+    op = design.restrict(np.array([1, 2, 5]))
+    assert op.float_mask.dtype == np.float32
+    U = rng.standard_normal((4, 3)).astype(np.float32)
+    R = rng.standard_normal((30, 1))
+    assert op.forward(U).dtype == np.float32 and op.adjoint(R).dtype == np.float32
+    # The certificate's products in float64 read the same patterns
+    F64 = op.forward(U, dtype=np.float64)
+    assert F64.dtype == np.float64
+    np.testing.assert_allclose(F64, op.forward(U), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(design.full_adjoint(R, dtype=np.float64)[:, [1, 2, 5]],
+                               op.adjoint(R), rtol=1e-4, atol=1e-4)

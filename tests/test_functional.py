@@ -166,3 +166,29 @@ def test_bad_arguments_raise_value_error(bad, match):
     kwargs.update(bad)
     with pytest.raises(ValueError, match=match):
         solve_gated_relu(**kwargs)
+
+
+@pytest.mark.parametrize("loss, n_outputs", [("squared_error", 1), ("log_loss", 3)])
+def test_threads_change_the_summation_order_only(loss, n_outputs, monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from skconvexnn import _parallel
+
+    # Small blocks, so that two threads share the rows of this small problem.
+    monkeypatch.setattr(_parallel, "PARALLEL_MIN_ENTRIES", 1)
+    monkeypatch.setattr(_parallel, "MIN_BLOCK_ROWS", 8)
+    X, Y, gates = _problem(loss, n_outputs, True, n=120, d=4, n_gates=30)
+    blas_threads = []
+
+    def callback(objective):
+        blas_threads.append(max(info["num_threads"] for info in threadpool_info()
+                                if info["user_api"] == "blas"))
+
+    one = solve_gated_relu(X, Y, gates, ALPHA, loss=loss, tol=1e-9, n_jobs=1)
+    two = solve_gated_relu(X, Y, gates, ALPHA, loss=loss, tol=1e-9, n_jobs=2,
+                           callback=callback)
+    assert one.converged and two.converged
+    assert two.objective == pytest.approx(one.objective, rel=1e-8)
+    np.testing.assert_allclose(two.output, one.output, rtol=1e-5, atol=1e-7)
+    # Inside the fit BLAS runs on one thread: the row blocks are the parallelism.
+    assert blas_threads and set(blas_threads) == {1}
