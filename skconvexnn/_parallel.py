@@ -28,7 +28,7 @@ BLOCK_ENTRIES = 1 << 17
 #: Fewest rows in a block: below this the per-block overhead dominates.
 MIN_BLOCK_ROWS = 64
 #: Blocks per thread when there are rows enough, so that a slowed thread hands work over.
-BLOCKS_PER_THREAD = 4
+BLOCKS_PER_THREAD = 2
 #: Below this many ``n x m`` entries a product stays in the calling thread.
 PARALLEL_MIN_ENTRIES = 1 << 16
 
@@ -106,10 +106,16 @@ class RowWorkers:
     def __init__(self, n_threads=1):
         self.n_threads = max(1, int(n_threads))
 
-    def blocks(self, n_rows, width):
-        """Block boundaries for a pass over ``n_rows`` rows of ``width`` columns."""
+    def blocks(self, n_rows, width, work_width=None):
+        """Block boundaries for a pass over ``n_rows`` rows.
+
+        ``width`` columns of temporaries per row bound the block size; the pass is split
+        over the threads when ``n_rows x work_width`` (default ``width``) entries are
+        worth it.
+        """
+        work_width = width if work_width is None else work_width
         rows = max(MIN_BLOCK_ROWS, BLOCK_ENTRIES // max(1, width))
-        if self.n_threads > 1 and n_rows * width >= PARALLEL_MIN_ENTRIES:
+        if self.n_threads > 1 and n_rows * work_width >= PARALLEL_MIN_ENTRIES:
             share = -(-n_rows // (BLOCKS_PER_THREAD * self.n_threads))
             rows = max(MIN_BLOCK_ROWS, min(rows, share))
         rows = min(rows, max(1, n_rows))

@@ -108,7 +108,8 @@ class RestrictedGatedDesign:
         self.runs, self.run_starts = column_runs(patterns, self.starts)
         # Row blocks bound the temporaries: block x m (byte mask) or block x d (float).
         self._byte_blocks = self.workers.blocks(self.n_samples, len(groups))
-        self._float_blocks = self.workers.blocks(self.n_samples, self.n_features)
+        self._float_blocks = self.workers.blocks(self.n_samples, self.n_features,
+                                                 work_width=len(groups))
         self._buffers = {}
         if float_mask is None:
             # Several outputs make several smaller GEMMs: no faster than the byte mask.
