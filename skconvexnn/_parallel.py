@@ -23,10 +23,11 @@ from contextlib import contextmanager
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-#: Entries of one ``block x m`` temporary (float64: 1 MiB).
-BLOCK_ENTRIES = 1 << 17
+#: Entries of one ``block x m`` temporary (float64: 32 MiB): blocks of many rows keep the
+#: adjoint's GEMM (inner dimension: the block's rows) efficient.
+BLOCK_ENTRIES = 1 << 22
 #: Fewest rows in a block: below this the per-block overhead dominates.
-MIN_BLOCK_ROWS = 64
+MIN_BLOCK_ROWS = 256
 #: Blocks per thread when there are rows enough, so that a slowed thread hands work over.
 BLOCKS_PER_THREAD = 2
 #: Below this many ``n x m`` entries a product stays in the calling thread.

@@ -18,6 +18,11 @@ from ._parallel import RowWorkers
 #: Largest ``n x m`` float copy of the masks a restricted design keeps (the GEMM-only
 #: products); above it the products read the byte mask in row blocks.
 FLOAT_MASK_BYTES = 256 * 2**20
+#: Columns whose patterns form runs shorter than this on average are gathered into a
+#: byte mask of their own, when it fits in ``GATHERED_MASK_BYTES``.
+SHORT_RUNS = 8
+GATHERED_MASK_BYTES = 64 * 2**20
+PATTERN_GATHER_ROWS = 8192
 
 
 class GatedReLUDesign:
@@ -68,9 +73,43 @@ class GatedReLUDesign:
 
         A float32 fit asks for float64 here to compute its certificate.
         """
-        # Once per certificate: not worth gathering a float mask of every group.
-        return RestrictedGatedDesign(self, np.arange(self.n_groups),
-                                     float_mask=False).adjoint(R, dtype)
+        dtype = np.dtype(self.dtype if dtype is None else dtype)
+        patterns = self._float_patterns(dtype)
+        if patterns is None:
+            return RestrictedGatedDesign(self, np.arange(self.n_groups),
+                                         float_mask=False).adjoint(R, dtype)
+        # G_k = (X * R[:, k])^T @ M for every output: GEMMs over the patterns, shared
+        # by all outputs (and by both signs of the ReLU design), nothing n x cP.
+        R = np.ascontiguousarray(R, dtype=dtype)
+        n_masks = self.mask.shape[1]
+        blocks = self.workers.blocks(self.n_samples, self.n_features,
+                                     work_width=n_masks * self.n_outputs)
+        partial = [np.zeros((self.n_outputs, self.n_features, n_masks), dtype=dtype)
+                   for _ in range(self.workers.slots(len(blocks)))]
+
+        def work(start, stop, slot):
+            rows = self.X[start:stop]
+            for k in range(self.n_outputs):
+                partial[slot][k] += (rows * R[start:stop, k:k + 1]).T @ patterns[start:stop]
+
+        self.workers.run(blocks, work)
+        total = partial[0]
+        for other in partial[1:]:
+            total += other
+        return np.ascontiguousarray(
+            total[:, :, self.column_patterns].transpose(1, 0, 2).reshape(self.n_features, -1))
+
+    def _float_patterns(self, dtype):
+        """The ``n x n_masks`` patterns as floats of ``dtype`` (kept for the next
+        certificate), or None where they would not fit in ``FLOAT_MASK_BYTES`` or ``X``
+        is sparse."""
+        if sparse.issparse(self.X) or self.n_samples * self.mask.shape[1] * dtype.itemsize \
+                > FLOAT_MASK_BYTES:
+            return None
+        cached = getattr(self, "_float_patterns_cache", None)
+        if cached is None or cached.dtype != dtype:
+            cached = self._float_patterns_cache = self.mask.astype(dtype)
+        return cached
 
 
 class RestrictedGatedDesign:
@@ -80,9 +119,9 @@ class RestrictedGatedDesign:
     :class:`~skconvexnn._parallel.RowWorkers`, in one of two ways:
 
     - **float mask** (one output, dense ``X``, when ``n x m`` entries of the data's
-      dtype fit in ``FLOAT_MASK_BYTES``): the columns' patterns are gathered once into an ``n x m``
-      array ``M`` of the data's dtype, and both products become GEMMs with nothing
-      else of size ``n x m``: ``F[:, k] = rowsum((M_k @ U_k^T) * X)`` and
+      dtype fit in ``FLOAT_MASK_BYTES``): the columns' patterns are gathered once into
+      an ``n x m`` array ``M`` of the data's dtype, and both products become GEMMs
+      with nothing else of size ``n x m``: ``F[:, k] = rowsum((M_k @ U_k^T) * X)`` and
       ``G_k = (X * R[:, k])^T @ M_k``. This is the fast path of the solvers' repeated
       products on a working set: the iteration costs its two GEMMs and ``O(n d)``.
     - **uint8 mask** (large ``n``, sparse ``X``, or another dtype than the data's): per
@@ -106,6 +145,16 @@ class RestrictedGatedDesign:
         self.starts = np.searchsorted(groups // P, np.arange(self.n_outputs + 1))
         patterns = design.column_patterns[groups % P]
         self.runs, self.run_starts = column_runs(patterns, self.starts)
+        m = len(groups)
+        if (len(self.runs) * SHORT_RUNS > m
+                and self.n_samples * m <= GATHERED_MASK_BYTES):
+            # Scattered columns make short runs, each with its own loop: gather their
+            # patterns once into an n x m byte mask with one run per output.
+            self.mask = np.empty((self.n_samples, m), dtype=np.uint8)
+            for start in range(0, self.n_samples, PATTERN_GATHER_ROWS):
+                self.mask[start:start + PATTERN_GATHER_ROWS] = (
+                    design.mask[start:start + PATTERN_GATHER_ROWS][:, patterns])
+            self.runs, self.run_starts = column_runs(np.arange(m), self.starts)
         # Row blocks bound the temporaries: block x m (byte mask) or block x d (float).
         self._byte_blocks = self.workers.blocks(self.n_samples, len(groups))
         self._float_blocks = self.workers.blocks(self.n_samples, self.n_features,
@@ -122,7 +171,7 @@ class RestrictedGatedDesign:
             self.float_mask = np.empty((self.n_samples, len(groups)), dtype=self.dtype)
 
             def gather(start, stop, slot):
-                self.float_mask[start:stop] = self.mask[start:stop][:, patterns]
+                self.float_mask[start:stop] = design.mask[start:stop][:, patterns]
 
             self.workers.run(self._byte_blocks, gather)
 

@@ -85,10 +85,20 @@ def test_design_products_are_the_masked_sums_and_adjoint(backend, n_threads, flo
     np.testing.assert_allclose(op.adjoint(R), G_expected, rtol=1e-12)
     assert (len(op._byte_blocks) > 1) == (n_threads > 1)
     # CSR rows go through the same blocks
-    sparse_op = GatedReLUDesign(sparse.csr_matrix(X), mask, c, get_backend(backend),
-                                RowWorkers(n_threads)).restrict(groups)
+    sparse_design = GatedReLUDesign(sparse.csr_matrix(X), mask, c, get_backend(backend),
+                                    RowWorkers(n_threads))
+    sparse_op = sparse_design.restrict(groups)
     np.testing.assert_allclose(sparse_op.forward(U), expected, rtol=1e-12)
     np.testing.assert_allclose(sparse_op.adjoint(R), G_expected, rtol=1e-12)
+    np.testing.assert_allclose(sparse_design.full_adjoint(R)[:, groups], G_expected,
+                               rtol=1e-12)
+    # Patterns used twice per output (the ReLU design's +v and -w columns)
+    doubled = GatedReLUDesign(X, mask, c, get_backend(backend), RowWorkers(n_threads),
+                              column_patterns=np.tile(np.arange(P), 2))
+    every = np.arange(doubled.n_groups)
+    np.testing.assert_allclose(
+        doubled.full_adjoint(R),
+        RestrictedGatedDesign(doubled, every, float_mask=False).adjoint(R), rtol=1e-12)
 
 
 def test_effective_n_threads_follows_blas_and_n_jobs():

@@ -4,8 +4,9 @@ The model output is ``F[:, k] = sum_j D_j X U[:, j, k]``. The solvers work on a 
 ``m`` columns (a working set) ordered by output, so that the columns of output ``k``
 are ``starts[k]:starts[k + 1]``; they read their patterns from the ``n x P`` 0/1 mask
 directly, as runs of consecutive mask columns (:func:`column_runs`), so no ``n x m``
-copy of the mask is made and the inner loops stay contiguous. Then one dense product ``Z = X @ U`` (BLAS, ``n x d x m``) does the
-heavy work and :func:`masked_rowsum` folds ``Z`` into ``F``; the adjoint
+copy of the mask is made and the inner loops stay contiguous. Then one dense product
+``Z = X @ U`` (BLAS, ``n x d x m``) does the heavy work and :func:`masked_rowsum`
+folds ``Z`` into ``F``; the adjoint
 ``G[:, w] = X^T D_j R[:, k]`` is the product ``X^T @ B`` with ``B`` built by
 :func:`masked_broadcast`. Both kernels read each of the ``n x m`` entries once, in
 memory order, with no branch and no Python loop over patterns. The solvers call them
