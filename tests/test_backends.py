@@ -139,3 +139,19 @@ def test_float32_design_computes_in_float32_and_certifies_in_float64():
     np.testing.assert_allclose(F64, op.forward(U), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(design.full_adjoint(R, dtype=np.float64)[:, [1, 2, 5]],
                                op.adjoint(R), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fista_vector_kernels_match_numpy(dtype):
+    from skconvexnn._core.fista_kernels import extrapolate, restart_product, step_products
+
+    rng = np.random.default_rng(3)
+    G, x_new, y, x = (rng.standard_normal((4, 9)).astype(dtype) for _ in range(4))
+    lin, quad = step_products(G, x_new, y)
+    assert lin == pytest.approx(np.vdot(G, x_new - y), rel=1e-5)
+    assert quad == pytest.approx(np.vdot(x_new - y, x_new - y), rel=1e-5)
+    assert restart_product(y, x_new, x) == pytest.approx(np.vdot(y - x_new, x_new - x),
+                                                         rel=1e-5)
+    out = np.empty_like(y)
+    extrapolate(x_new, x, 0.3, out)
+    np.testing.assert_allclose(out, x_new + 0.3 * (x_new - x), rtol=1e-6)
