@@ -8,7 +8,8 @@
    ``X^T @ B``, timed in the same process with the same threads.
 2. **Threads.** The synthetic problem solved to a certified gap of 1e-6 with
    ``n_jobs=1`` and ``n_jobs=2``, on an idle machine and with a busy-loop process
-   saturating one core, and with the default ``n_jobs`` (None) under load.
+   saturating one core, and with the default ``n_jobs`` (None) under load; beside it,
+   the two GEMMs on BLAS's own 1 and 2 threads, idle and loaded.
 
 Run it on an otherwise idle machine, with BLAS left at its default (the solver pins
 BLAS to one thread inside a fit; the GEMM reference runs with ``n_jobs`` threads):
@@ -73,6 +74,17 @@ def _fit_seconds(n_jobs, repeats=3):
     return _best_of(repeats, fit)
 
 
+def _gemm_seconds(threads):
+    """The synthetic problem's two GEMMs with BLAS's own threads."""
+    problem = problems.synthetic()
+    Xa, _, gates = problem.unitized()
+    rng = np.random.default_rng(0)
+    U = rng.standard_normal((Xa.shape[1], gates.shape[1]))
+    B = rng.standard_normal((Xa.shape[0], gates.shape[1]))
+    with threadpool_limits(limits=threads, user_api="blas"):
+        return _best_of(5, lambda: (Xa @ U, Xa.T @ B))
+
+
 def _busy_core():
     """A process that keeps one core busy until killed."""
     return subprocess.Popen([sys.executable, "-c", "while True: pass"])
@@ -101,13 +113,19 @@ def main():
     try:
         time.sleep(1.0)
         busy_1, busy_2, busy_default = _fit_seconds(1), _fit_seconds(2), _fit_seconds(None)
+        gemm_busy = _gemm_seconds(1), _gemm_seconds(2)
     finally:
         busy.kill()
+    gemm_idle = _gemm_seconds(1), _gemm_seconds(2)
     print("| machine | n_jobs=1 (s) | n_jobs=2 (s) | default n_jobs (s) | speed-up 2 vs 1 |")
     print("|---|---|---|---|---|")
     print(f"| idle | {idle_1:.3f} | {idle_2:.3f} | = n_jobs=2 | {idle_1 / idle_2:.2f}x |")
     print(f"| one core busy | {busy_1:.3f} | {busy_2:.3f} | {busy_default:.3f} | "
           f"{busy_1 / busy_2:.2f}x (default / n_jobs=1: {busy_default / busy_1:.2f}) |")
+    print("\nFor comparison, OpenBLAS's own threads on the synthetic problem's two GEMMs "
+          f"(ms, 1 / 2 BLAS threads): idle {1e3 * gemm_idle[0]:.2f} / "
+          f"{1e3 * gemm_idle[1]:.2f}, one core busy {1e3 * gemm_busy[0]:.2f} / "
+          f"{1e3 * gemm_busy[1]:.2f} ({gemm_busy[1] / gemm_busy[0]:.1f}x slower with 2).")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 #: Entries of one ``block x m`` temporary (float64: 1 MiB): the mask pass reads the
 #: block's product while it is still in cache (measured: 4M-entry blocks made digits'
@@ -45,9 +45,20 @@ def available_cpus():
         return os.cpu_count() or 1
 
 
+_CONTROLLER = None
+
+
+def _blas_controller():
+    """The BLAS libraries' thread controls, found once per process (a scan of the loaded
+    libraries costs milliseconds, too much to repeat for every fit)."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController().select(user_api="blas")
+    return _CONTROLLER
+
+
 def _blas_threads():
-    counts = [info["num_threads"] for info in threadpool_info()
-              if info.get("user_api") == "blas"]
+    counts = [info["num_threads"] for info in _blas_controller().info()]
     return max(counts) if counts else None
 
 
@@ -83,7 +94,7 @@ def row_workers(n_jobs):
     runs on the returned workers, so ``n_jobs`` threads do all the work.
     """
     workers = RowWorkers(effective_n_threads(n_jobs))
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas_controller().limit(limits=1):
         yield workers
 
 
