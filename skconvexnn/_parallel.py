@@ -32,7 +32,7 @@ MIN_BLOCK_ROWS = 64
 #: Blocks per thread when there are rows enough, so that a slowed thread hands work over.
 BLOCKS_PER_THREAD = 2
 #: Below this many ``n x m`` entries a product stays in the calling thread.
-PARALLEL_MIN_ENTRIES = 1 << 16
+PARALLEL_MIN_ENTRIES = 1 << 17
 
 _POOLS = {}
 
