@@ -35,6 +35,10 @@ BLOCKS_PER_THREAD = 2
 PARALLEL_MIN_ENTRIES = 1 << 17
 
 _POOLS = {}
+# A forked child inherits the dict but not the pools' threads: work submitted there
+# would wait forever. Start the child with no pools.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_POOLS.clear)
 
 
 def available_cpus():

@@ -13,7 +13,7 @@ from scipy import sparse
 from sklearn.utils import check_array
 from threadpoolctl import threadpool_limits
 
-from ._parallel import effective_n_threads, row_workers
+from ._parallel import row_workers
 from .backends import check_backend, get_backend
 from .formulations import GatedReLUDesign, ReLUDesign, as_solver_matrix
 from .losses import make_loss
@@ -421,7 +421,8 @@ def solve_robust_relu(X, Y, gates, alpha, eps, *, loss="log_loss", sample_weight
     if loss == "squared_error":
         weights = weights / n_outputs
     # PDHG's products are plain BLAS calls, and OpenBLAS's busy-waiting threads
-    # collapse on a loaded machine (10x and worse measured here): one thread.
+    # collapse on a loaded machine (a 17 s fit took 468 s; benchmarks/RESULTS.md
+    # section 8.2): one thread.
     with threadpool_limits(limits=1, user_api="blas"):
         mask, keep = activation_patterns(rows, gates, strict=strict_patterns)
         P, d = mask.shape[1], rows.shape[1]

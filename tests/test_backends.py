@@ -1,6 +1,7 @@
 """The compiled kernels against the NumPy reference, and backend selection."""
 
 import importlib.util
+import os
 
 import numpy as np
 import pytest
@@ -155,3 +156,30 @@ def test_fista_vector_kernels_match_numpy(dtype):
     out = np.empty_like(y)
     extrapolate(x_new, x, 0.3, out)
     np.testing.assert_allclose(out, x_new + 0.3 * (x_new - x), rtol=1e-6)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_gets_threads_of_its_own():
+    import multiprocessing
+
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((600, 5))
+    mask = (rng.random((600, 300)) > 0.5).astype(np.uint8)
+    design = GatedReLUDesign(X, mask, 1, get_backend("numba"), RowWorkers(2))
+    R = rng.standard_normal((600, 1))
+    expected = design.full_adjoint(R)  # the parent's pool now has a thread
+    assert _parallel._POOLS
+
+    def child(queue):
+        queue.put(np.allclose(design.full_adjoint(R), expected))
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    process = context.Process(target=child, args=(queue,))
+    process.start()
+    process.join(timeout=60)
+    alive = process.is_alive()
+    if alive:
+        process.kill()
+    assert not alive, "the forked child hung on the parent's thread pool"
+    assert queue.get(timeout=5)
