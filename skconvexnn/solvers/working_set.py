@@ -78,7 +78,7 @@ def solve_group_lasso(design, loss, penalty, U, *, tol, max_iter, solver="auto",
     polished = solve_group_lasso_at_precision(
         design.astype(np.float64), loss, penalty, result.U, tol=tol,
         max_iter=max(0, max_iter - result.n_iter), solver=solver, verbose=verbose,
-        callback=callback)
+        callback=callback, label="skconvexnn, float64 polish")
     final = solve_group_lasso_at_precision(design, loss, penalty, polished.U, tol=tol,
                                            max_iter=0)
     final.n_iter = result.n_iter + polished.n_iter
@@ -93,7 +93,8 @@ def solve_group_lasso(design, loss, penalty, U, *, tol, max_iter, solver="auto",
 
 
 def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
-                                   solver="auto", verbose=0, callback=None, step=None):
+                                   solver="auto", verbose=0, callback=None, step=None,
+                                   label="skconvexnn"):
     """Minimise ``L(A U) + alpha * sum_g ||U_g||`` in the precision of ``design``.
 
     Parameters
@@ -116,6 +117,8 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
     step : float, optional
         Initial step size; None estimates ``1 / Lipschitz`` by power iteration. (A
         path passes the previous solve's final step; backtracking corrects it.)
+    label : str, default="skconvexnn"
+        Name on the progress lines.
 
     Returns
     -------
@@ -137,7 +140,7 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
     objectives = []
     converged = stalled = False
     history = []
-    progress = Progress(verbose, max_iter, tol)
+    progress = Progress(verbose, max_iter, tol, label=label)
     if verbose >= 1:
         user_callback = callback
 
