@@ -58,6 +58,7 @@ class GatedReLUDesign:
         self.n_patterns = len(self.column_patterns)
         self.n_groups = self.n_patterns * self.n_outputs
         self.dtype = X.dtype
+        self._float_patterns_cache = None
 
     def astype(self, dtype):
         """The same operator on a copy of ``X`` in ``dtype`` (float32 -> float64 polish)."""
@@ -106,7 +107,7 @@ class GatedReLUDesign:
         if sparse.issparse(self.X) or self.n_samples * self.mask.shape[1] * dtype.itemsize \
                 > FLOAT_MASK_BYTES:
             return None
-        cached = getattr(self, "_float_patterns_cache", None)
+        cached = self._float_patterns_cache
         if cached is None or cached.dtype != dtype:
             cached = self._float_patterns_cache = self.mask.astype(dtype)
         return cached
@@ -198,7 +199,8 @@ class RestrictedGatedDesign:
         if m == 0:
             return F
         if self.float_mask is not None and dtype == self.dtype:
-            return self._forward_float_mask(U, F)
+            self.workers.run(self._float_blocks, self._forward_float_mask(U, F))
+            return F
         U = np.ascontiguousarray(U, dtype=dtype)
         dense = not sparse.issparse(self.X)
 
@@ -245,8 +247,7 @@ class RestrictedGatedDesign:
                     np.matmul(self.float_mask[start:stop, lo:hi], Ut[lo:hi], out=H)
                     F[start:stop, k] = np.einsum("ij,ij->i", H, rows)
 
-        self.workers.run(self._float_blocks, work)
-        return F
+        return work
 
     def _adjoint_float_mask(self, R, G):
         d = self.n_features

@@ -141,6 +141,7 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
     converged = stalled = False
     history = []
     progress = Progress(verbose, max_iter, tol, label=label)
+    inner_objectives = []  # this outer iteration's, for the progress lines
     if verbose >= 1:
         user_callback = callback
 
