@@ -41,11 +41,14 @@ class GatedReLUSolution:
         Best dual objective found; ``objective - dual_objective >= 0`` bounds the
         distance to the optimal value.
     duality_gap : float
-        Relative duality gap ``(objective - dual_objective) / objective``.
+        Relative duality gap ``(objective - dual_objective) / objective``. NaN (a void
+        certificate) for a constrained program whose weights violate their constraints
+        by more than rounding (:func:`certificate_holds`).
     n_iter : int
         FISTA iterations.
     converged : bool
-        Whether ``duality_gap <= tol`` was reached within ``max_iter``.
+        Whether ``duality_gap <= tol`` was reached within ``max_iter`` (and, for a
+        constrained program, the weights satisfy their constraints).
     stalled : bool
         Whether a float32 solve stopped because rounding kept the gap from shrinking.
     objective_curve : ndarray
@@ -94,9 +97,9 @@ class ReLUSolution(GatedReLUSolution):
     Attributes
     ----------
     constraint_violation : float
-        ``max (-(2 D_j - I) X u)_+`` over every non-zero block: how far the weights are
-        from their activation cones (zero up to rounding: the solver's iterates are
-        feasible by construction).
+        ``max (-(2 D_j - I) X u)_+`` over every non-zero block of the weights returned
+        (evaluated in float64): how far they are from their activation cones (zero up
+        to rounding: the solver's iterates are feasible by construction).
     """
 
     constraint_violation: float = 0.0
@@ -336,15 +339,19 @@ def solve_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=None,
             U0 = penalty.project(np.asarray(U0, dtype=np.float64)).astype(X.dtype)
         result = _solve(design, loss_obj, penalty, U0, tol, max_iter, solver, verbose,
                         callback, step)
+    weights = np.ascontiguousarray(
+        result.U.reshape(d, n_outputs, 2, len(keep)).transpose(2, 0, 3, 1))
+    violation = penalty.constraint_violation(result.U)
+    # The gap certifies the returned weights only where they lie in their cones.
+    feasible = certificate_holds(violation, dense_rows, weights, X.dtype)
     return ReLUSolution(
-        weights=np.ascontiguousarray(
-            result.U.reshape(d, n_outputs, 2, len(keep)).transpose(2, 0, 3, 1)),
-        gate_indices=keep, patterns=mask, objective=result.primal,
-        dual_objective=result.dual, duality_gap=result.relative_gap, n_iter=result.n_iter,
-        converged=result.converged, stalled=result.stalled,
+        weights=weights, gate_indices=keep, patterns=mask, objective=result.primal,
+        dual_objective=result.dual,
+        duality_gap=result.relative_gap if feasible else np.nan, n_iter=result.n_iter,
+        converged=result.converged and feasible, stalled=result.stalled,
         objective_curve=np.asarray(result.objectives, dtype=np.float64), output=result.F,
         history=_history(result.history), step=result.step,
-        constraint_violation=penalty.constraint_violation(result.U))
+        constraint_violation=violation)
 
 
 ROBUST_LOSSES = ("log_loss", "hinge", "squared_error")
@@ -443,17 +450,69 @@ def solve_robust_relu(X, Y, gates, alpha, eps, *, loss="log_loss", sample_weight
             offset_iter += result.n_iter
             offset_time += result.history[-1][1] if result.history else 0.0
             results.append(result)
+    coef = coef.astype(X.dtype)
+    weights64 = coef.astype(np.float64)
     primal = sum(r.primal for r in results)
     dual = sum(r.dual for r in results)
-    penalty = alpha * float(np.sqrt(np.einsum("sdpk,sdpk->spk", coef, coef)).sum())
-    output = np.einsum("np,dpk,nd->nk", mask.astype(np.float64), coef[0] - coef[1], rows)
+    penalty = alpha * float(np.sqrt(np.einsum("sdpk,sdpk->spk", weights64, weights64)).sum())
+    output = np.einsum("np,dpk,nd->nk", mask.astype(np.float64), weights64[0] - weights64[1],
+                       rows)
+    violation = robust_constraint_violation(rows, mask, weights64, eps, n_perturbed)
+    # The gap certifies the returned weights only where they satisfy the constraints.
+    feasible = certificate_holds(violation, rows, weights64, X.dtype)
+    if not feasible:
+        gap = np.nan
+    else:
+        gap = max(primal - dual, 0.0) / primal if primal > 0 else 0.0
     return RobustReLUSolution(
-        weights=coef.astype(X.dtype), gate_indices=keep, patterns=mask, objective=primal,
-        dual_objective=dual, duality_gap=max(primal - dual, 0.0) / primal if primal > 0
-        else 0.0, n_iter=offset_iter, converged=all(r.converged for r in results),
-        stalled=False,
+        weights=coef, gate_indices=keep, patterns=mask, objective=primal,
+        dual_objective=dual, duality_gap=gap, n_iter=offset_iter,
+        converged=feasible and all(r.converged for r in results), stalled=False,
         objective_curve=_summed_curves([r.objectives for r in results]),
         output=output,
         history=_history(history),
-        step=None, constraint_violation=max(r.violation for r in results),
-        worst_case_loss=primal - penalty)
+        step=None, constraint_violation=violation, worst_case_loss=primal - penalty)
+
+
+def certificate_holds(violation, X, weights, dtype):
+    """Whether a constraint violation is only rounding, so that a duality gap computed
+    at ``weights`` certifies them.
+
+    The violation is measured relative to ``max_i ||x_i|| * max ||u||`` (the size of
+    the pre-activations it is a slack of) and compared with ``1000`` times the
+    precision of the weights (``1e-10`` at least: the cone projections stop at
+    ``1e-12``). Anything larger is a real violation: a unit could switch on a
+    training point, and the network would not be the convex model the gap speaks of.
+    """
+    if violation == 0:
+        return True
+    weights = np.asarray(weights, dtype=np.float64)
+    # Blocks are indexed by (..., n_features, n_patterns, n_outputs).
+    u_scale = float(np.sqrt((weights ** 2).sum(axis=-3).max())) if weights.size else 0.0
+    X = X.toarray() if sparse.issparse(X) else np.asarray(X)
+    x_scale = float(np.sqrt(np.einsum("nd,nd->n", X, X).max())) if X.size else 0.0
+    scale = x_scale * u_scale
+    tolerance = max(1e-10, 1000 * float(np.finfo(dtype).eps))
+    return scale > 0 and violation <= tolerance * scale
+
+
+def robust_constraint_violation(X, mask, weights, eps, n_perturbed):
+    """Largest ``eps ||u^f||_1 - min_i (2 D_j - I)_ii x_i . u`` over the non-zero blocks
+    ``u`` of ``weights`` (2, d, P, c), evaluated in float64; 0 when all are feasible.
+
+    ``eps = 0`` gives the violation of the ReLU program's cones.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    signs = 2.0 * np.asarray(mask, dtype=np.float64) - 1.0
+    worst = 0.0
+    for s in range(weights.shape[0]):
+        for k in range(weights.shape[3]):
+            U = weights[s, :, :, k]
+            active = np.flatnonzero(np.einsum("dp,dp->p", U, U) > 0)
+            if len(active) == 0:
+                continue
+            slack = (signs[:, active] * (X @ U[:, active])).min(axis=0)
+            if eps > 0:
+                slack -= eps * np.abs(U[:n_perturbed, active]).sum(axis=0)
+            worst = max(worst, float(-slack.min()))
+    return worst

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import sparse
+from scipy.special import expit, softmax
 from sklearn.datasets import load_breast_cancer, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
@@ -268,11 +269,17 @@ def test_string_labels_and_probabilities():
     assert est.out_activation_ == "softmax" and est.score(X, labels) > 0.9
 
 
-def test_squared_error_classifier_has_no_probabilities():
-    X, y = _classification(2)
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_squared_error_classifier_probabilities_are_mlps_output_activation(n_classes):
+    X, y = _classification(n_classes)
     est = GatedReLUClassifier(loss="squared_error", random_state=0).fit(X, y)
-    assert not hasattr(est, "predict_proba")
-    assert est.out_activation_ == "identity" and est.score(X, y) > 0.9
+    proba, scores = est.predict_proba(X), est.decision_function(X)
+    expected = (np.column_stack([1 - expit(scores), expit(scores)]) if n_classes == 2
+                else softmax(scores, axis=1))
+    np.testing.assert_allclose(proba, expected, rtol=1e-12)
+    np.testing.assert_array_equal(est.classes_[proba.argmax(axis=1)], est.predict(X))
+    assert est.out_activation_ == ("logistic" if n_classes == 2 else "softmax")
+    assert est.score(X, y) > 0.9
 
 
 def test_regressor_keeps_the_shape_of_y():

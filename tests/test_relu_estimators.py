@@ -12,9 +12,12 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skconvexnn import ConvexReLUClassifier, ConvexReLURegressor
+from skconvexnn import (ConvexReLUClassifier, ConvexReLURegressor,
+                        RobustConvexReLUClassifier)
 from skconvexnn.losses import make_loss
 from skconvexnn.patterns import add_intercept_column
+
+from certificate_checks import check_certificate
 
 
 def _classification(n_classes=2, n=90, seed=0):
@@ -71,6 +74,26 @@ def test_network_is_exactly_the_convex_model_and_its_objective(Estimator, data):
     decay = 0.5 * est.alpha * (np.sum(W1 ** 2) + np.sum(b1 ** 2) + np.sum(W2 ** 2))
     objective = make_loss(est.loss, _targets(est, y)).value(network_out) + decay
     assert objective == pytest.approx(est.objective_, rel=1e-8)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("Estimator, loss", [
+    (ConvexReLUClassifier, "log_loss"), (ConvexReLUClassifier, "squared_error"),
+    (RobustConvexReLUClassifier, "log_loss"), (RobustConvexReLUClassifier, "hinge")])
+def test_to_mlp_has_the_estimators_probabilities_for_every_loss(Estimator, loss,
+                                                                 n_classes):
+    X, y = _classification(n_classes, n=60)
+    params = {"eps": 0.05, "max_iter": 400} if Estimator is RobustConvexReLUClassifier else {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = Estimator(n_patterns=10, loss=loss, random_state=0, **params).fit(X, y)
+    far = 3 * np.random.default_rng(1).standard_normal((20, X.shape[1]))
+    X_new = np.vstack([X, far])
+    mlp = est.to_mlp()
+    np.testing.assert_array_equal(mlp.predict(X_new), est.predict(X_new))
+    np.testing.assert_allclose(mlp.predict_proba(X_new), est.predict_proba(X_new),
+                               rtol=0, atol=1e-9)
+    np.testing.assert_allclose(est.predict_proba(X_new).sum(axis=1), 1.0)
 
 
 @pytest.mark.parametrize("Estimator,data", ESTIMATORS_AND_DATA, ids=IDS)
@@ -200,3 +223,14 @@ def test_gated_patterns_add_to_the_random_ones_and_never_lose(Estimator):
     # Both certified to 1e-6: the optimum over more patterns is no larger.
     assert gated.objective_ * (1 - gated.tol) <= random.objective_
     assert gated.constraint_violation_ <= 1e-9
+
+
+@pytest.mark.parametrize("Estimator, data, loss", [
+    (ConvexReLUClassifier, _classification(2), "log_loss"),
+    (ConvexReLUClassifier, _classification(3), "squared_error"),
+    (ConvexReLURegressor, _regression(2), "squared_error")])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_certificate_holds_at_the_returned_network(Estimator, data, loss, dtype):
+    X, y = data
+    est = Estimator(n_patterns=20, loss=loss, random_state=0).fit(X.astype(dtype), y)
+    check_certificate(est, X.astype(np.float64) if dtype == np.float64 else X, y)

@@ -13,7 +13,13 @@ from skconvexnn import (ConvexReLUClassifier, ConvexReLURegressor,
                         solve_robust_relu)
 from skconvexnn._core.robust import project_pattern_set
 from skconvexnn.attacks import certified_bounds, pgd
+from skconvexnn.functional import certificate_holds
 from skconvexnn.patterns import activation_patterns, add_intercept_column, robust_gates
+from skconvexnn.penalties import ConeConstrainedGroupL2
+from skconvexnn.solvers.pdhg import (RobustOperator, _slack, _violation, restore_feasibility,
+                                     strictly_feasible_direction)
+
+from certificate_checks import check_certificate
 
 
 def _cvxpy_robust_objective(X, Y, gates, alpha, eps, loss, n_perturbed):
@@ -216,3 +222,96 @@ def test_warm_start_reuses_the_solution():
     first = clf.n_iter_
     clf.fit(X, y)
     assert clf.n_iter_ < first
+
+
+def _noisy_line(seed, n=60):
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((n, 2))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    flip = rng.rand(n) < 0.1
+    y[flip] = 1 - y[flip]
+    return X, y
+
+
+def test_returned_weights_satisfy_the_constraints_the_iterate_violated():
+    # PDHG's iterate here meets tol on the gap and on the relative violation, yet
+    # violates its sets by 2e-3: the solver must restore feasibility before it
+    # certifies.
+    X, y = _noisy_line(0)
+    clf = RobustConvexReLUClassifier(n_patterns=50, alpha=1e-3, eps=0.15,
+                                     random_state=0).fit(X, y)
+    assert clf.converged_ and clf.duality_gap_ <= clf.tol
+    assert clf.constraint_violation_ <= 1e-8
+    check_certificate(clf, X, y)
+
+
+def test_restore_feasibility_moves_violating_units_inside_their_sets():
+    X, _ = _blobs()
+    X_aug = add_intercept_column(X)
+    gates = robust_gates(X_aug, np.random.default_rng(0).standard_normal((4, 10)), 0.1,
+                         n_perturbed=3)
+    mask, _ = activation_patterns(X_aug, gates)
+    op = RobustOperator(X_aug, mask, 3)
+    P = mask.shape[1]
+    rng = np.random.default_rng(1)
+    U = np.hstack([gates[:, :P], gates[:, :P]]) + 0.3 * rng.standard_normal((4, 2 * P))
+    U[:, 1] = 0.0  # zero units stay zero
+    assert _violation(op, U, 0.1) > 0.01
+    restored = restore_feasibility(op, U, 0.1, 1e-12)
+    assert _violation(op, restored, 0.1) == 0.0
+    np.testing.assert_array_equal(restored[:, 1], 0.0)
+    # Only violating units move, and by an amount proportional to their violation.
+    slack = _slack(op, U, 0.1)
+    np.testing.assert_array_equal(restored[:, slack >= 0], U[:, slack >= 0])
+
+
+def test_a_unit_without_a_strictly_feasible_direction_is_zeroed():
+    # eps larger than any gap in the data: only zero satisfies a non-constant pattern.
+    X = np.linspace(-1, 1, 20)[:, None]
+    X_aug = add_intercept_column(X)
+    mask = (X[:, :1] >= 0).astype(np.uint8)
+    op = RobustOperator(X_aug, mask, 1)
+    U = np.array([[1.0, 0.0], [0.0, 0.0]])
+    assert strictly_feasible_direction(X_aug, op.E[:, 0], 2.0, 1)[0] is None
+    np.testing.assert_array_equal(restore_feasibility(op, U, 2.0, 1e-12), 0.0)
+
+
+@pytest.mark.parametrize("seed, eps, alpha, n_classes", [
+    (0, 0.05, 1e-3, 2), (1, 0.2, 1e-2, 2), (2, 0.1, 1e-3, 3), (3, 0.3, 3e-3, 3)])
+def test_certificate_against_the_exact_worst_case(seed, eps, alpha, n_classes):
+    # Random draws of eps, alpha and data; every fit's certificate is checked against
+    # the exact worst case over the l_inf balls (a mixed-integer program per sample).
+    rng = np.random.RandomState(seed)
+    if n_classes == 2:
+        X, y = _noisy_line(seed, n=50)
+    else:
+        centers = np.array([[0, 0], [2.5, 0], [0, 2.5]])
+        y = rng.randint(0, 3, 50)
+        X = centers[y] + 0.7 * rng.standard_normal((50, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = RobustConvexReLUClassifier(n_patterns=15, eps=eps, alpha=alpha,
+                                         random_state=seed).fit(X, y)
+    check_certificate(clf, X, y)
+
+
+def test_a_void_certificate_is_nan_with_a_warning(monkeypatch):
+    # Take the cone projections away: FISTA's iterates leave their cones, and the
+    # estimator must not report a gap it cannot stand behind.
+    X, y = _blobs()
+    monkeypatch.setattr(ConeConstrainedGroupL2, "project", lambda self, V, *a, **k: V)
+    with pytest.warns(ConvergenceWarning, match="certifies nothing"):
+        clf = ConvexReLUClassifier(n_patterns=10, random_state=0).fit(X, y)
+    assert np.isnan(clf.duality_gap_) and not clf.converged_
+    assert clf.constraint_violation_ > 1e-3
+    check_certificate(clf, X, y)
+
+
+def test_certificate_holds_only_up_to_rounding():
+    X = np.ones((3, 2))
+    weights = np.ones((2, 2, 1, 1))
+    assert certificate_holds(0.0, X, weights, np.float64)
+    assert certificate_holds(1e-13, X, weights, np.float64)
+    assert not certificate_holds(1e-6, X, weights, np.float64)
+    assert certificate_holds(1e-6, X, weights, np.float32)
+    assert not certificate_holds(1e-2, X, weights, np.float32)

@@ -15,7 +15,6 @@ from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
@@ -169,7 +168,12 @@ class BaseConvexNetwork(BaseEstimator):
 
     def _warn_if_not_converged(self, solution, dtype):
         name = type(self).__name__
-        if solution.stalled and dtype == np.float32:
+        if np.isnan(solution.duality_gap):
+            message = (f"{name}: the returned weights violate their constraints by "
+                       f"{solution.constraint_violation:.2e}, more than rounding, so the "
+                       "duality gap certifies nothing: duality_gap_ is NaN (void). "
+                       "Increase max_iter or use a smaller eps.")
+        elif solution.stalled and dtype == np.float32:
             message = (f"{name}: float32 precision stopped the solver at relative duality "
                        f"gap {solution.duality_gap:.2e} > tol={self.tol:g}. Pass float64 "
                        "data for a tighter certificate, or loosen tol.")
@@ -191,16 +195,18 @@ class BaseConvexNetwork(BaseEstimator):
         return tags
 
 
-def _uses_log_loss(estimator):
-    return estimator.loss == "log_loss"
-
-
 class ConvexClassifierMixin:
     """Label encoding, decisions and probabilities of the convex classifiers.
 
     Two classes: one output, targets +-1 (logistic loss, or squared error as scnn).
     More: one output per class, one-hot targets (softmax cross-entropy, or squared
     error). The classifiers have no output bias.
+
+    Probabilities have one definition for every loss, the one ``MLPClassifier``
+    applies to its outputs (``out_activation_``): the sigmoid of the output for two
+    classes, the softmax of the outputs for more. So ``to_mlp().predict_proba`` is
+    this estimator's ``predict_proba``. They are the model's probabilities with
+    ``loss="log_loss"``, and uncalibrated scores otherwise.
     """
 
     _loss_constraints: dict = {"loss": [StrOptions({"log_loss", "squared_error"})]}
@@ -242,10 +248,10 @@ class ConvexClassifierMixin:
             )
         if len(self.classes_) == 2:
             Y = (2.0 * y_index - 1.0)[:, None]
-            self.out_activation_ = "logistic" if self.loss == "log_loss" else "identity"
+            self.out_activation_ = "logistic"
         else:
             Y = np.eye(len(self.classes_))[y_index]
-            self.out_activation_ = "softmax" if self.loss == "log_loss" else "identity"
+            self.out_activation_ = "softmax"
         return Y, None
 
     def decision_function(self, X):
@@ -262,16 +268,24 @@ class ConvexClassifierMixin:
         index = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
         return self.classes_[index]
 
-    @available_if(_uses_log_loss)
     def predict_proba(self, X):
-        """Class probabilities (sigmoid / softmax of the output); ``loss="log_loss"`` only."""
+        """Class probabilities: the sigmoid of the output (two classes) or the softmax of
+        the outputs (more), as ``MLPClassifier`` computes them.
+
+        With ``loss="log_loss"`` these are the probabilities the model was trained to
+        give; with any other loss they are uncalibrated scores (their ``argmax`` is
+        still :meth:`predict`).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
         scores = self.decision_function(X)
         if scores.ndim == 1:
             positive = expit(scores)
             return np.column_stack([1.0 - positive, positive])
         return softmax(scores, axis=1)
 
-    @available_if(_uses_log_loss)
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, computed stably."""
         scores = self.decision_function(X)

@@ -87,15 +87,21 @@ ATTRIBUTES = """
     n_outputs_ : int
         Number of network outputs.
     out_activation_ : str
-        Output activation: ``"logistic"``, ``"softmax"`` or ``"identity"``.
+        What ``predict_proba`` applies to the outputs, as in ``MLPClassifier``:
+        ``"logistic"`` (two classes), ``"softmax"`` (more); ``"identity"`` for
+        regressors.
     objective_ : float
         Final value of the convex objective: the network's loss plus its weight decay.
     loss_, best_loss_ : float
         Same as ``objective_`` (``MLPClassifier``'s also include its penalty).
     duality_gap_ : float
-        Relative duality gap at the solution: the certificate of optimality.
+        Relative duality gap at the weights returned: the certificate of optimality,
+        ``objective_ - optimum <= duality_gap_ * objective_``. NaN (void, with a
+        warning) when the weights of a constrained program violate their constraints
+        by more than rounding: then it would certify nothing.
     converged_ : bool
-        Whether ``duality_gap_ <= tol`` was reached.
+        Whether ``duality_gap_ <= tol`` was reached, at weights that satisfy their
+        constraints (``constraint_violation_`` is rounding).
     n_iter_ : int
         FISTA iterations run.
     loss_curve_ : list of float

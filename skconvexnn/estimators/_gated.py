@@ -42,9 +42,10 @@ class GatedReLUClassifier(ClassifierMixin, ConvexClassifierMixin, _GatedProgram)
     ----------
     {PARAMETERS.strip()}
     loss : {{"log_loss", "squared_error"}}, default="log_loss"
-        ``"log_loss"``: logistic (two classes) or softmax cross-entropy (more), with
-        ``predict_proba``. ``"squared_error"``: squared error on +-1 (binary) or one-hot
-        targets, as scnn; no probabilities.
+        ``"log_loss"``: logistic (two classes) or softmax cross-entropy (more).
+        ``"squared_error"``: squared error on +-1 (binary) or one-hot targets, as scnn;
+        ``predict_proba`` is then the sigmoid / softmax of the outputs, as
+        ``MLPClassifier`` computes it, but uncalibrated.
 
     Attributes
     ----------

@@ -112,9 +112,10 @@ class ConvexReLUClassifier(ClassifierMixin, ConvexClassifierMixin, _ReLUProgram)
     ----------
     {PARAMETERS.strip()}
     loss : {{"log_loss", "squared_error"}}, default="log_loss"
-        ``"log_loss"``: logistic (two classes) or softmax cross-entropy (more), with
-        ``predict_proba``. ``"squared_error"``: squared error on +-1 (binary) or one-hot
-        targets; no probabilities.
+        ``"log_loss"``: logistic (two classes) or softmax cross-entropy (more).
+        ``"squared_error"``: squared error on +-1 (binary) or one-hot targets;
+        ``predict_proba`` is then the sigmoid / softmax of the outputs, as
+        ``MLPClassifier`` computes it, but uncalibrated.
     {RELU_PARAMETERS.strip()}
 
     Attributes
@@ -175,8 +176,8 @@ class ConvexReLUClassifier(ClassifierMixin, ConvexClassifierMixin, _ReLUProgram)
         estimator's ``coefs_`` and ``intercepts_``, and ``alpha`` set to this estimator's
         ``alpha`` times the number of training samples (MLP's full-batch scaling of the
         weight decay on its weights; this program also decays the hidden biases). Its
-        ``predict`` agrees with this estimator's on any input, and so does
-        ``predict_proba`` when ``loss="log_loss"``.
+        ``predict`` and ``predict_proba`` agree with this estimator's on any input, for
+        every ``loss``.
 
         Returns
         -------
@@ -185,9 +186,8 @@ class ConvexReLUClassifier(ClassifierMixin, ConvexClassifierMixin, _ReLUProgram)
         mlp = self._export(MLPClassifier())
         mlp.classes_ = self.classes_.copy()
         mlp._label_binarizer = LabelBinarizer().fit(self.classes_)
-        # MLPClassifier's own output activation: the decisions are the same, and with
-        # loss="log_loss" so are the probabilities.
-        mlp.out_activation_ = "logistic" if len(self.classes_) == 2 else "softmax"
+        # One definition of the probabilities: the estimator's own output activation.
+        mlp.out_activation_ = self.out_activation_
         return mlp
 
 

@@ -5,14 +5,12 @@ import warnings
 from numbers import Real
 
 import numpy as np
-from scipy.special import expit, log_expit
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
 
 from ..attacks import _certified
 from ..functional import solve_robust_relu
 from ..patterns import robust_gates
-from ._base import BaseConvexNetwork, _uses_log_loss
+from ._base import BaseConvexNetwork
 from ._docs import ATTRIBUTES, PARAMETERS, RELU_PARAMETERS, without_parameters
 from ._relu import ConvexReLUClassifier, ConvexReLURegressor, _ReLUProgram
 
@@ -54,8 +52,9 @@ ROBUST_PARAMETERS = """
         all outputs) and ``loss_curve_`` holds the objective at every certificate
         evaluation (every 40 iterations).
     tol : float, default=1e-3
-        Stop when both the relative duality gap and the constraint violation (relative
-        to ``max ||x_i|| * max ||u||``) are below ``tol``.
+        Stop when the relative duality gap at the feasible point the iterate is
+        restored to is below ``tol`` (tried once the iterate's gap and its constraint
+        violation, relative to ``max ||x_i|| * max ||u||``, are below ``tol``).
 """
 
 ROBUST_ATTRIBUTES = """
@@ -65,7 +64,9 @@ ROBUST_ATTRIBUTES = """
         Activation pattern (column of ``gates_``) of each hidden unit.
     constraint_violation_ : float
         Largest ``eps ||u^f||_1 - min_i (2 D_j - I) x_i . u`` over the non-zero blocks
-        (zero up to the solver's tolerance).
+        of the weights returned: zero. PDHG's iterates are feasible only in the limit,
+        so the solver moves every violating unit strictly inside its set before it
+        certifies (and returns) the weights; where it cannot, ``duality_gap_`` is NaN.
     robust_loss_ : float
         Certified worst-case training loss: the mean over training samples (weighted
         by ``sample_weight``) of a bound on the loss at the worst point of each
@@ -171,15 +172,16 @@ class RobustConvexReLUClassifier(_RobustProgram, ConvexReLUClassifier):
     {ROBUST_OBJECTIVE}
     ``l`` is the logistic or hinge loss on +-1 targets; with more than two classes one
     output per class (one-vs-rest: each output is a robust binary problem, the loss is
-    their sum) and the largest output wins. :meth:`to_mlp` returns the same network as a
-    fitted ``MLPClassifier`` (same ``predict``; for more than two classes its
-    probabilities are a softmax, this estimator's normalized one-vs-rest sigmoids).
+    their sum) and the largest output wins. ``predict_proba`` is the sigmoid of the
+    output (two classes) or the softmax of the one-vs-rest outputs (more; uncalibrated
+    scores, since the program trains each output on its own), exactly as the fitted
+    ``MLPClassifier`` that :meth:`to_mlp` returns computes them.
 
     Parameters
     ----------
     {without_parameters(PARAMETERS, {"solver", "max_iter", "tol"}).strip()}
     loss : {{"log_loss", "hinge"}}, default="log_loss"
-        ``"log_loss"`` (with ``predict_proba``) or ``"hinge"``.
+        ``"log_loss"`` or ``"hinge"`` (its ``predict_proba`` is uncalibrated).
     {RELU_PARAMETERS.strip()}
     {ROBUST_PARAMETERS.strip()}
 
@@ -243,28 +245,7 @@ class RobustConvexReLUClassifier(_RobustProgram, ConvexReLUClassifier):
         Y, offset = super()._encode_targets(y, sample_weight)
         if Y.shape[1] > 1:
             Y = 2.0 * Y - 1.0
-            self.out_activation_ = "logistic" if self.loss == "log_loss" else "identity"
         return Y, offset
-
-    @available_if(_uses_log_loss)
-    def predict_proba(self, X):
-        """Class probabilities: the sigmoid of the output (two classes), or the
-        one-vs-rest sigmoids normalized to sum to one."""
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            positive = expit(scores)
-            return np.column_stack([1.0 - positive, positive])
-        proba = expit(scores)
-        return proba / proba.sum(axis=1, keepdims=True)
-
-    @available_if(_uses_log_loss)
-    def predict_log_proba(self, X):
-        """Log of :meth:`predict_proba`."""
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return np.column_stack([log_expit(-scores), log_expit(scores)])
-        log_proba = log_expit(scores)
-        return log_proba - np.logaddexp.reduce(log_proba, axis=1, keepdims=True)
 
 
 class RobustConvexReLURegressor(_RobustProgram, ConvexReLURegressor):

@@ -21,11 +21,14 @@ the closed forms of :mod:`skconvexnn._core.robust`.
 
 **Certificate.** Every dual iterate ``y`` is in the domain of ``h*``; scaled by
 ``theta = min(1, alpha / max_g ||(K^T y)_g||)`` it is dual feasible, so
-``D = -h*(theta y)`` is a lower bound on the optimum and ``(P(u) - D) / P(u)`` bounds the
-relative distance of ``u``'s objective to it. Iterates are feasible only in the limit:
-the solver also reports the largest constraint violation, and stops when both the
-relative gap and the violation (relative to ``max ||x_k|| max ||u_g||``) are below
-``tol``.
+``D = -h*(theta y)`` is a lower bound on the optimum, and ``(P(u) - D) / P(u)`` bounds the
+relative distance of ``u``'s objective to it *when ``u`` is feasible*. PDHG's iterates
+are feasible only in the limit, so the point returned is never the raw iterate: once
+the gap and the violation (relative to ``max ||x_k|| max ||u_g||``) are below ``tol``,
+every violating unit is moved inside its set along a strictly feasible direction of
+its pattern (:func:`restore_feasibility`; a unit whose pattern has none is set to
+zero), and the gap is evaluated there. The solve stops when that restored point's gap
+is below ``tol``; otherwise it goes on.
 
 **Speed.** Blocks of ``K`` are rescaled to the same operator norm, the primal weight is
 adapted and the method restarts when its fixed-point residual has decayed, as in PDLP
@@ -180,18 +183,99 @@ def _group_norms(U):
     return np.sqrt(np.einsum("dg,dg->g", U, U))
 
 
+def _slack(op, U, eps, groups=slice(None)):
+    """``min_i (2 D_j - I) x_i . u_g - eps ||u_g^f||_1`` of the ``groups`` (columns) of
+    ``U`` (negative: the group violates its constraint by that much)."""
+    V = U[:, groups]
+    S = op.E[:, groups] * (op.X @ V)
+    need = eps * np.abs(V[:op.m]).sum(axis=0) if op.m else np.zeros(V.shape[1])
+    return S.min(axis=0) - need
+
+
 def _violation(op, U, eps):
     """Largest ``eps ||u_g^f||_1 - min_i (2 D_j - I) x_i . u_g`` over the groups."""
-    S = op.E * (op.X @ U)
-    need = eps * np.abs(U[:op.m]).sum(axis=0) if op.m else np.zeros(U.shape[1])
-    nonzero = _group_norms(U) > 0
-    if not nonzero.any():
+    nonzero = np.flatnonzero(_group_norms(U) > 0)
+    if not len(nonzero):
         return 0.0
-    return float(max(0.0, np.max(need[nonzero] - S[:, nonzero].min(axis=0))))
+    return float(max(0.0, -np.min(_slack(op, U, eps, nonzero))))
+
+
+def strictly_feasible_direction(X, signs, eps, n_perturbed):
+    """A unit vector ``h`` deepest inside ``{h : signs_i x_i . h >= eps ||h^f||_1}``.
+
+    Solves the linear program ``max t`` subject to
+    ``signs_i x_i . h - eps sum_k z_k >= t``, ``-z <= h^f <= z`` and ``||h||_inf <= 1``
+    (HiGHS), and returns ``(h / ||h||, margin)`` with ``margin`` the slack of the unit
+    vector, or ``(None, 0.0)`` when the set has no interior.
+    """
+    from scipy.optimize import linprog
+
+    n, d = X.shape
+    m = int(n_perturbed) if eps > 0 else 0
+    # Variables [h (d), z (m), t]; every row reads "... <= 0".
+    rows = np.zeros((n + 2 * m, d + m + 1))
+    rows[:n, :d] = -signs[:, None] * X
+    rows[:n, d:d + m] = eps
+    rows[:n, -1] = 1.0
+    for k in range(m):
+        rows[n + 2 * k, [k, d + k]] = (1.0, -1.0)
+        rows[n + 2 * k + 1, [k, d + k]] = (-1.0, -1.0)
+    cost = np.zeros(d + m + 1)
+    cost[-1] = -1.0
+    bounds = [(-1.0, 1.0)] * d + [(0.0, 1.0)] * m + [(None, None)]
+    solution = linprog(cost, A_ub=rows, b_ub=np.zeros(len(rows)), bounds=bounds,
+                       method="highs")
+    if solution.status != 0:
+        return None, 0.0
+    h = solution.x[:d]
+    norm = float(np.linalg.norm(h))
+    if norm == 0:
+        return None, 0.0
+    h = h / norm
+    margin = float(np.min(signs * (X @ h)) - (eps * np.abs(h[:m]).sum() if m else 0.0))
+    return (h, margin) if margin > 0 else (None, 0.0)
+
+
+def restore_feasibility(op, U, eps, margin, directions=None):
+    """Move every group of ``U`` that violates its constraint strictly inside it.
+
+    A violating group ``u`` (slack ``s < 0``) becomes ``u + t h`` with ``h`` a strictly
+    feasible unit direction of its pattern (slack ``m_h > 0``): the slack is
+    superadditive (the l1 norm is subadditive), so the new slack is at least
+    ``s + t m_h``, and ``t`` is chosen to make it ``margin * max ||x_i|| * ||u + t h||``
+    or more. The move is as small as that allows (``t`` is proportional to the
+    violation); the loss changes with the output, and the caller evaluates it again.
+
+    ``directions`` (a dict, group -> ``(h, m_h)``) keeps the directions between calls:
+    they depend on the pattern and ``eps`` only.
+
+    A violating group whose pattern has no strictly feasible direction is set to zero,
+    the one point every set holds.
+
+    Returns
+    -------
+    ndarray
+        The restored weights (a copy).
+    """
+    directions = {} if directions is None else directions
+    U = U.copy()
+    norms = _group_norms(U)
+    slack = _slack(op, U, eps)
+    x_scale = float(np.sqrt(np.einsum("nd,nd->n", op.X, op.X).max())) if op.n else 1.0
+    for g in np.flatnonzero((norms > 0) & (slack < 0)):
+        if g not in directions:
+            directions[g] = strictly_feasible_direction(op.X, op.E[:, g], eps, op.m)
+        h, m_h = directions[g]
+        if h is None or m_h <= margin * x_scale:
+            U[:, g] = 0.0
+            continue
+        t = (margin * x_scale * norms[g] - slack[g]) / (m_h - margin * x_scale)
+        U[:, g] += t * h
+    return U
 
 
 def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol=1e-6,
-                      max_iter=20000, verbose=0, label="pdhg"):
+                      max_iter=20000, verbose=0, label="pdhg", feasibility_margin=1e-12):
     """Solve the robust program for one output (see the module docstring).
 
     Parameters
@@ -217,10 +301,14 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
         relative gap and the relative violation.
     label : str
         Name on the progress lines.
+    feasibility_margin : float, default=1e-12
+        How far inside its set :func:`restore_feasibility` puts a violating unit,
+        relative to ``max ||x_i|| ||u_g||``: more than the rounding of its slack.
 
     Returns
     -------
     RobustResult
+        ``U`` is the restored point, its ``primal`` and ``violation`` evaluated there.
     """
     kind = LOSS_KINDS[loss]
     start = time.perf_counter()
@@ -292,6 +380,15 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
         dy = sum(np.vdot(a - b, a - b) for a, b in zip(duals_new, duals))
         return float(np.sqrt(omega * du + dy / omega)) / eta
 
+    directions = {}
+
+    def restored_point(U, best_dual):
+        """``(U, primal, relative gap)`` at the restored ``U``."""
+        U = restore_feasibility(op, U, eps, feasibility_margin, directions)
+        primal = primal_value(U)
+        gap = max(primal - best_dual, 0.0) / primal if primal > 0 else 0.0
+        return U, primal, gap
+
     dual_point = (p, Q, S, T)
     best_dual = -np.inf
     objectives, history = [], []
@@ -328,8 +425,11 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
         progress.update(n_iter, primal / kappa, max(gap, relative_violation),
                         note=f"violation {relative_violation:.1e}")
         if gap <= tol and relative_violation <= tol:
-            converged = True
-            break
+            # Certify a feasible point, not the iterate.
+            final = restored_point(U, best_dual)
+            if final[2] <= tol:
+                converged = True
+                break
 
         # The average iterate, its residual, and the better restart candidate.
         U_avg = sum_U / n_avg
@@ -363,14 +463,16 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
             continue
         last_residual = candidate_residual
 
-    progress.close(n_iter, primal / kappa, max(gap, relative_violation),
-                   "converged" if converged else "max_iter reached")
-    p, Q = dual_point[0], dual_point[1]
-    if not objectives:
-        primal = primal_value(U)
+    if not converged:
+        p, Q = dual_point[0], dual_point[1]
         best_dual = max(best_dual, dual_value(p, Q, KTy))
-        violation = _violation(op, U, eps)
+        final = restored_point(U, best_dual)
+        converged = final[2] <= tol
+    U, primal, gap = final
+    if not objectives or objectives[-1] != primal / kappa:
         objectives.append(primal / kappa)
+    progress.close(n_iter, primal / kappa, gap,
+                   "converged" if converged else "max_iter reached")
     return RobustResult(U=U, primal=primal / kappa, dual=best_dual / kappa,
-                        violation=violation, n_iter=n_iter, converged=converged,
-                        objectives=objectives, history=history)
+                        violation=_violation(op, U, eps), n_iter=n_iter,
+                        converged=converged, objectives=objectives, history=history)
