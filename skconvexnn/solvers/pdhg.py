@@ -239,12 +239,14 @@ def strictly_feasible_direction(X, signs, eps, n_perturbed):
 def restore_feasibility(op, U, eps, margin, directions=None):
     """Move every group of ``U`` that violates its constraint strictly inside it.
 
-    A violating group ``u`` (slack ``s < 0``) becomes ``u + t h`` with ``h`` a strictly
-    feasible unit direction of its pattern (slack ``m_h > 0``): the slack is
-    superadditive (the l1 norm is subadditive), so the new slack is at least
-    ``s + t m_h``, and ``t`` is chosen to make it ``margin * max ||x_i|| * ||u + t h||``
-    or more. The move is as small as that allows (``t`` is proportional to the
-    violation); the loss changes with the output, and the caller evaluates it again.
+    A violating group ``u`` is first projected onto its set with the l1 norm linearized
+    at ``u`` (:func:`_project_linearized`, a small move: the distance to the violated
+    constraints). If a violation ``s < 0`` remains (a feature weight changed sign), the
+    unit becomes ``u + t h`` with ``h`` a strictly feasible unit direction of its
+    pattern (slack ``m_h > 0``): the slack is superadditive (the l1 norm is
+    subadditive), so the new slack is at least ``s + t m_h``, and ``t`` is chosen to make
+    it ``margin * max ||x_i|| * ||u + t h||`` or more. The loss changes with the output;
+    the caller evaluates it again.
 
     ``directions`` (a dict, group -> ``(h, m_h)``) keeps the directions between calls:
     they depend on the pattern and ``eps`` only.
@@ -263,15 +265,36 @@ def restore_feasibility(op, U, eps, margin, directions=None):
     slack = _slack(op, U, eps)
     x_scale = float(np.sqrt(np.einsum("nd,nd->n", op.X, op.X).max())) if op.n else 1.0
     for g in np.flatnonzero((norms > 0) & (slack < 0)):
-        if g not in directions:
-            directions[g] = strictly_feasible_direction(op.X, op.E[:, g], eps, op.m)
-        h, m_h = directions[g]
-        if h is None or m_h <= margin * x_scale:
-            U[:, g] = 0.0
-            continue
-        t = (margin * x_scale * norms[g] - slack[g]) / (m_h - margin * x_scale)
-        U[:, g] += t * h
+        u = _project_linearized(op.X, op.E[:, g], eps, op.m, U[:, g])
+        U[:, g] = u
+        u_slack = float(_slack(op, U, eps, [g])[0])
+        u_norm = float(np.linalg.norm(u))
+        if u_slack < margin * x_scale * u_norm:
+            if g not in directions:
+                directions[g] = strictly_feasible_direction(op.X, op.E[:, g], eps, op.m)
+            h, m_h = directions[g]
+            if h is None or m_h <= margin * x_scale:
+                U[:, g] = 0.0
+                continue
+            u = u + (margin * x_scale * u_norm - u_slack) / (m_h - margin * x_scale) * h
+        U[:, g] = u
     return U
+
+
+def _project_linearized(X, signs, eps, n_perturbed, u):
+    """Projection of ``u`` onto the polyhedral cone ``{w : signs_i x_i . w >=
+    eps sigma . w^f}``, ``sigma = sign(u^f)``: the robust set with its l1 norm
+    linearized at ``u`` (exact wherever ``w^f`` keeps ``u^f``'s signs). By Moreau's
+    decomposition it is ``u + R^T mu`` with ``mu >= 0`` the non-negative least-squares
+    solution of ``min ||u + R^T mu||`` (rows ``R_i`` of the cone)."""
+    from scipy.optimize import nnls
+
+    rows = signs[:, None] * X
+    if eps > 0 and n_perturbed:
+        rows = rows.copy()
+        rows[:, :n_perturbed] -= eps * np.sign(u[:n_perturbed])
+    mu, _ = nnls(rows.T, -u, maxiter=50 * rows.shape[0])
+    return u + rows.T @ mu
 
 
 def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol=1e-6,
