@@ -14,6 +14,7 @@ from skconvexnn import (ConvexReLUClassifier, ConvexReLUClassifierCV, ConvexReLU
                         GatedReLURegressor, GatedReLURegressorCV, alpha_max, path,
                         solve_gated_relu, solve_relu)
 from skconvexnn.patterns import add_intercept_column
+from skconvexnn.estimators import _relu as relu_estimators
 
 SOLVE = {"gated": solve_gated_relu, "relu": solve_relu}
 
@@ -103,8 +104,8 @@ def _regression():
     return X, y
 
 
-# ReLU with patterns="random": its warm path solves the very programs of cold fits (with
-# "gated" a warm fit also keeps earlier active patterns: see the last test).
+# ReLU with patterns="random": its warm path solves the very programs of cold fits (so
+# does "gated": see the warm-start tests below).
 CASES = [(GatedReLUClassifierCV, GatedReLUClassifier, _classification(3), {}),
          (GatedReLURegressorCV, GatedReLURegressor, _regression(), {}),
          (ConvexReLUClassifierCV, ConvexReLUClassifier, _classification(2),
@@ -180,7 +181,7 @@ def test_cv_with_a_scoring_string_and_warns_for_unconverged_folds():
                               random_state=0).fit(X, y)
 
 
-def test_relu_warm_start_with_gated_patterns_never_loses_to_a_cold_fit():
+def test_relu_warm_start_with_gated_patterns_reaches_the_cold_optimum():
     X, y = _regression()
     warm = ConvexReLURegressor(n_patterns=20, alpha=1e-1, random_state=0, tol=1e-6,
                                warm_start=True).fit(X, y)
@@ -188,9 +189,40 @@ def test_relu_warm_start_with_gated_patterns_never_loses_to_a_cold_fit():
         warm.set_params(alpha=alpha).fit(X, y)
         cold = ConvexReLURegressor(n_patterns=20, alpha=alpha, random_state=0,
                                    tol=1e-6).fit(X, y)
-        # The warm fit's patterns include the cold fit's (and earlier active ones).
-        assert warm.objective_ <= cold.objective_ * (1 + 2e-6)
+        # The warm fit solves the cold fit's program (up to the gated units, solved to
+        # tol from another start), from the previous weights.
+        assert warm.objective_ == pytest.approx(cold.objective_, rel=1e-5)
         assert warm.duality_gap_ <= 1e-6 and warm.constraint_violation_ <= 1e-10
+
+
+def test_relu_warm_path_takes_no_more_iterations_than_cold_fits(monkeypatch):
+    # Every FISTA iteration counts: the gated solve that proposes patterns and the
+    # ReLU solve, on a decreasing 10-alpha path of 60 x 4 data.
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 4)
+    y = np.maximum(X[:, 0], 0) - X[:, 1] + 0.1 * rng.randn(60)
+    counted = []
+    for name in ("solve_gated_relu", "solve_relu"):
+        solve = getattr(relu_estimators, name)
+
+        def counting(*args, _solve=solve, **kwargs):
+            solution = _solve(*args, **kwargs)
+            counted.append(solution.n_iter)
+            return solution
+
+        monkeypatch.setattr(relu_estimators, name, counting)
+    alphas = np.geomspace(1e-1, 1e-4, 10)
+    warm = ConvexReLURegressor(random_state=0, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for alpha in alphas:
+            warm.set_params(alpha=alpha).fit(X, y)
+        warm_iterations = sum(counted)
+        counted.clear()
+        for alpha in alphas:
+            ConvexReLURegressor(random_state=0, alpha=alpha).fit(X, y)
+        cold_iterations = sum(counted)
+    assert 0 < warm_iterations <= cold_iterations
 
 
 def test_secant_prediction_is_exact_on_a_path_linear_in_log_alpha():

@@ -58,10 +58,10 @@ RELU_PARAMETERS = """
         ``u`` become a gate, with pattern ``1[X u >= 0]``. The optimum over the larger
         set of patterns is never worse; on digits it is 2 points more accurate
         (``benchmarks/RESULTS.md``), for the time of the gated solve. ``n_patterns_``
-        can then exceed ``n_patterns``. A ``warm_start`` fit keeps the previous fit's
-        active patterns with their weights and adds the gated units at the new
-        ``alpha``, so along a path of ``alpha`` its optimum is never worse than a cold
-        fit's.
+        can then exceed ``n_patterns``. A ``warm_start`` fit solves the program a cold
+        fit would (the sampled gates and the gated units at the new ``alpha``), started
+        from the previous fit's weights on the patterns the two share: along a path of
+        ``alpha`` it reaches a cold fit's optimum.
 """
 
 ATTRIBUTES = """
