@@ -443,7 +443,8 @@ def solve_robust_relu(X, Y, gates, alpha, eps, *, loss="log_loss", sample_weight
                                        n_perturbed, loss, U0=U0, tol=tol,
                                        max_iter=max_iter, verbose=verbose,
                                        label=f"robust output {k}" if n_outputs > 1
-                                       else "robust")
+                                       else "robust",
+                                       candidate_directions=gates[:, keep])
             coef[0, :, :, k], coef[1, :, :, k] = result.U[:, :P], result.U[:, P:]
             history += [(it + offset_iter, t + offset_time, obj, gap)
                         for it, t, obj, gap in result.history]

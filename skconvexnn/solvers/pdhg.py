@@ -236,7 +236,28 @@ def strictly_feasible_direction(X, signs, eps, n_perturbed):
     return (h, margin) if margin > 0 else (None, 0.0)
 
 
-def restore_feasibility(op, U, eps, margin, directions=None):
+def _direction(op, eps, pattern, directions, candidates, margin):
+    """A strictly feasible unit direction of ``pattern`` and its slack, from the cache,
+    the candidate (the pattern's gate, often feasible by construction), or the LP."""
+    if pattern not in directions:
+        signs = op.E[:, pattern]
+        found = (None, 0.0)
+        if candidates is not None:
+            h = candidates[:, pattern]
+            norm = float(np.linalg.norm(h))
+            if norm > 0:
+                h = h / norm
+                slack = float(np.min(signs * (op.X @ h))
+                              - (eps * np.abs(h[:op.m]).sum() if op.m else 0.0))
+                if slack > margin:
+                    found = (h, slack)
+        if found[0] is None:
+            found = strictly_feasible_direction(op.X, signs, eps, op.m)
+        directions[pattern] = found
+    return directions[pattern]
+
+
+def restore_feasibility(op, U, eps, margin, directions=None, candidates=None):
     """Move every group of ``U`` that violates its constraint strictly inside it.
 
     A violating group ``u`` is first projected onto its set with the l1 norm linearized
@@ -248,8 +269,11 @@ def restore_feasibility(op, U, eps, margin, directions=None):
     it ``margin * max ||x_i|| * ||u + t h||`` or more. The loss changes with the output;
     the caller evaluates it again.
 
-    ``directions`` (a dict, group -> ``(h, m_h)``) keeps the directions between calls:
-    they depend on the pattern and ``eps`` only.
+    ``directions`` (a dict, pattern -> ``(h, m_h)``) keeps the directions between
+    calls: they depend on the pattern and ``eps`` only. ``candidates`` (d, P), when
+    given, are tried first (the gates of the patterns, feasible by construction for the
+    robust estimators' gates), before the linear program of
+    :func:`strictly_feasible_direction`.
 
     A violating group whose pattern has no strictly feasible direction is set to zero,
     the one point every set holds.
@@ -270,9 +294,8 @@ def restore_feasibility(op, U, eps, margin, directions=None):
         u_slack = float(_slack(op, U, eps, [g])[0])
         u_norm = float(np.linalg.norm(u))
         if u_slack < margin * x_scale * u_norm:
-            if g not in directions:
-                directions[g] = strictly_feasible_direction(op.X, op.E[:, g], eps, op.m)
-            h, m_h = directions[g]
+            h, m_h = _direction(op, eps, g % op.P, directions, candidates,
+                                margin * x_scale)
             if h is None or m_h <= margin * x_scale:
                 U[:, g] = 0.0
                 continue
@@ -298,7 +321,8 @@ def _project_linearized(X, signs, eps, n_perturbed, u):
 
 
 def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol=1e-6,
-                      max_iter=20000, verbose=0, label="pdhg", feasibility_margin=1e-12):
+                      max_iter=20000, verbose=0, label="pdhg", feasibility_margin=1e-12,
+                      candidate_directions=None):
     """Solve the robust program for one output (see the module docstring).
 
     Parameters
@@ -327,6 +351,9 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
     feasibility_margin : float, default=1e-12
         How far inside its set :func:`restore_feasibility` puts a violating unit,
         relative to ``max ||x_i|| ||u_g||``: more than the rounding of its slack.
+    candidate_directions : ndarray of shape (d, P), default=None
+        A direction per pattern that restoration tries before solving a linear program
+        for one (the gates that made the patterns).
 
     Returns
     -------
@@ -404,10 +431,12 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
         return float(np.sqrt(omega * du + dy / omega)) / eta
 
     directions = {}
+    tried = (np.inf, np.inf)  # (gap, relative violation) of the last restoration tried
 
     def restored_point(U, best_dual):
         """``(U, primal, relative gap)`` at the restored ``U``."""
-        U = restore_feasibility(op, U, eps, feasibility_margin, directions)
+        U = restore_feasibility(op, U, eps, feasibility_margin, directions,
+                                candidate_directions)
         primal = primal_value(U)
         gap = max(primal - best_dual, 0.0) / primal if primal > 0 else 0.0
         return U, primal, gap
@@ -447,12 +476,15 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
         history.append((n_iter, time.perf_counter() - start, primal / kappa, gap))
         progress.update(n_iter, primal / kappa, max(gap, relative_violation),
                         note=f"violation {relative_violation:.1e}")
-        if gap <= tol and relative_violation <= tol:
-            # Certify a feasible point, not the iterate.
+        if (gap <= tol and relative_violation <= tol
+                and (gap <= 0.8 * tried[0] or relative_violation <= 0.8 * tried[1])):
+            # Certify a feasible point, not the iterate (tried again once the gap or
+            # the violation has fallen by a fifth since the last try).
             final = restored_point(U, best_dual)
             if final[2] <= tol:
                 converged = True
                 break
+            tried = (gap, relative_violation)
 
         # The average iterate, its residual, and the better restart candidate.
         U_avg = sum_U / n_avg
