@@ -25,6 +25,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from .interval_bounds import worst_case_bounds
+
 ATTACK_LOSSES = ("auto", "margin", "log_loss", "hinge", "cross_entropy", "squared_error")
 
 _ACTIVATIONS = {
@@ -36,27 +38,29 @@ _ACTIVATIONS = {
 
 
 def _network(estimator):
-    """``(coefs, intercepts, activation)`` of a fitted network estimator."""
-    from .estimators._gated import _GatedProgram
-    from .estimators._relu import _ReLUProgram
+    """``(coefs, intercepts, activation)`` of a fitted network estimator.
 
+    skconvexnn's estimators say which network they hold by their class attribute
+    ``_network_kind`` (``"relu"`` or ``"gated"``), so this module needs none of them.
+    """
+    kind = getattr(type(estimator), "_network_kind", None)
     if isinstance(estimator, Pipeline):
         raise ValueError(
             "Attack the Pipeline's last step on the transformed data (eps is measured "
             "in the units of the features that step sees): "
             "attack(pipe[-1], pipe[:-1].transform(X), y, eps).")
-    if isinstance(estimator, _GatedProgram):
+    if kind == "gated":
         raise ValueError(
             f"{type(estimator).__name__} is a gated network (its units switch on fixed "
             "gates, not on their own pre-activation); attack a ConvexReLU* or "
             "RobustConvexReLU* network instead.")
-    if not isinstance(estimator, (_ReLUProgram, MLPClassifier, MLPRegressor)):
+    if kind != "relu" and not isinstance(estimator, (MLPClassifier, MLPRegressor)):
         raise ValueError(
             "Attacks need a fitted ConvexReLU*, RobustConvexReLU*, MLPClassifier or "
             f"MLPRegressor; got {type(estimator).__name__}.")
     check_is_fitted(estimator)
     activation = getattr(estimator, "activation", "relu")
-    if isinstance(estimator, _ReLUProgram):
+    if kind == "relu":
         activation = "relu"
     return estimator.coefs_, estimator.intercepts_, activation
 
@@ -282,21 +286,6 @@ def robust_accuracy(estimator, X, y, eps, *, attack="pgd", clip=None, random_sta
     return float(np.mean(estimator.predict(X_adv) == np.asarray(y)))
 
 
-def _output_bounds(W1, b1, W2, X, eps, coef):
-    """Lower bound over the ball of ``sum_c coef[i, c] f_c(x_i + delta)`` minus the
-    output bias term, for ``coef`` of shape (n, c)."""
-    pre = X @ W1 + b1
-    radius = eps * np.abs(W1).sum(axis=0)
-    on = pre - radius >= 0
-    straddle = (pre + radius > 0) & ~on
-    beta = coef @ W2.T                        # (n, h): weight of each unit in the sum
-    linear = np.einsum("nh,nh->n", beta * on, pre)
-    sensitivity = (beta * on) @ W1.T          # (n, d)
-    spread = eps * np.abs(sensitivity).sum(axis=1)
-    slack = np.minimum(beta * (pre + radius), 0.0) * straddle
-    return linear - spread + slack.sum(axis=1)
-
-
 def certified_bounds(estimator, X, y, eps, *, loss="auto"):
     """Per-sample bounds that no perturbation ``||delta||_inf <= eps`` can cross.
 
@@ -335,42 +324,7 @@ def certified_bounds(estimator, X, y, eps, *, loss="auto"):
         raise ValueError("loss must be 'auto', 'log_loss', 'hinge' or 'squared_error'; "
                          f"got {loss!r}.")
     network, X, Y, index, loss, _, _ = _prepare(estimator, X, y, eps, loss, None)
-    return _certified(network[0], network[1], X, Y, index, eps, loss)
-
-
-def _certified(coefs, intercepts, X, Y, index, eps, loss):
-    """:func:`certified_bounds` on encoded targets ``Y`` (+-1 columns or real values)
-    and class indices ``index`` (several classes)."""
-    W1, W2 = (np.asarray(W, dtype=np.float64) for W in coefs)
-    b1, b2 = (np.asarray(b, dtype=np.float64) for b in intercepts)
-    n, c = Y.shape
-    if loss == "squared_error":
-        worst = np.zeros(n)
-        for k in range(c):
-            unit = np.zeros((n, c))
-            unit[:, k] = 1.0
-            low = _output_bounds(W1, b1, W2, X, eps, unit) + b2[k]
-            high = -_output_bounds(W1, b1, W2, X, eps, -unit) + b2[k]
-            worst += 0.5 * np.maximum(Y[:, k] - low, high - Y[:, k]) ** 2
-        return worst / c, np.zeros(n, dtype=bool)
-    worst = np.zeros(n)
-    for k in range(c):
-        unit = np.zeros((n, c))
-        unit[:, k] = Y[:, k]
-        margin = _output_bounds(W1, b1, W2, X, eps, unit) + Y[:, k] * b2[k]
-        worst += -log_expit(margin) if loss == "log_loss" else np.maximum(1 - margin, 0)
-        if c == 1:
-            certified = margin > 0
-    if c > 1:
-        certified = np.ones(n, dtype=bool)
-        for k in range(c):
-            pair = np.zeros((n, c))
-            pair[np.arange(n), index] = 1.0
-            pair[:, k] -= 1.0
-            rival = index != k
-            gap = _output_bounds(W1, b1, W2, X, eps, pair) + pair @ b2
-            certified &= ~rival | (gap > 0)
-    return worst, certified
+    return worst_case_bounds(network[0], network[1], X, Y, index, eps, loss)
 
 
 def exact_worst_margins(estimator, X, y, eps, *, clip=None):

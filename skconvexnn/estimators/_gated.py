@@ -12,6 +12,9 @@ from ._docs import ATTRIBUTES, GATED_ATTRIBUTES, GATED_OBJECTIVE, PARAMETERS
 class _GatedProgram(BaseConvexNetwork):
     """The gated ReLU program's hooks: group lasso solve, gated network."""
 
+    #: The network this estimator holds, for :mod:`skconvexnn.attacks`.
+    _network_kind = "gated"
+
     def _solve(self, X_aug, Y, gates, sample_weight, loss, coef_init, step):
         return solve_gated_relu(
             X_aug, Y, gates, self._fit_alpha(), loss=loss, sample_weight=sample_weight,

@@ -16,6 +16,9 @@ from ._docs import (ATTRIBUTES, PARAMETERS, RELU_ATTRIBUTES, RELU_OBJECTIVE,
 class _ReLUProgram(BaseConvexNetwork):
     """The ReLU program's hooks: cone-constrained solve, ordinary ReLU network."""
 
+    #: The network this estimator holds, for :mod:`skconvexnn.attacks`.
+    _network_kind = "relu"
+
     _pattern_constraints: dict = {"patterns": [StrOptions({"gated", "random"})]}
 
     def _solve(self, X_aug, Y, gates, sample_weight, loss, coef_init, step):

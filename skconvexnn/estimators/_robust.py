@@ -7,8 +7,8 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..attacks import _certified
 from ..functional import solve_robust_relu
+from ..interval_bounds import worst_case_bounds
 from ..patterns import robust_gates
 from ._base import BaseConvexNetwork
 from ._docs import ATTRIBUTES, PARAMETERS, RELU_PARAMETERS, without_parameters
@@ -124,7 +124,7 @@ class _RobustProgram(_ReLUProgram):
         X_c = X_c.toarray() if hasattr(X_c, "toarray") else np.asarray(X_c)
         self._zero_if_no_unit_depends_on_input(X_c)
         index = Y_c.argmax(axis=1) if Y_c.shape[1] > 1 else None
-        worst, certified = _certified(
+        worst, certified = worst_case_bounds(
             self.coefs_, self.intercepts_, np.asarray(X_c, dtype=np.float64), Y_c, index,
             self.eps, loss)
         self.robust_loss_ = float(np.average(worst, weights=w))
