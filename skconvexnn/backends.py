@@ -1,14 +1,21 @@
 """Where the array kernels come from: one switch for the whole package.
 
-A backend is a small namespace of the kernels that touch ``n x m`` data (the masked
-products) or every weight (the group prox). Dense products go through the array
-library's own BLAS in every backend.
+A backend is a namespace of the kernels the programs and solvers call: the masked
+products and the group prox (which touch ``n x m`` data or every weight), FISTA's
+fused vector updates, the ReLU program's cone projections and the robust program's
+proximal maps. Solvers and penalties reach compiled code only through it (nothing
+below :mod:`skconvexnn._core` is imported elsewhere but here and in the pattern
+computation). Dense products go through the array library's own BLAS in every
+backend.
 
-- ``"numba"``: compiled CPU kernels (:mod:`skconvexnn._core.masked_ops`); the default.
-- ``"numpy"``: plain NumPy, a readable reference the compiled kernels are tested against.
+- ``"numba"``: compiled CPU kernels (:mod:`skconvexnn._core`); the default.
+- ``"numpy"``: plain NumPy for the products, the prox and FISTA's updates, a readable
+  reference the compiled kernels are tested against; the cone projections and the
+  robust program's maps have no NumPy version and are the compiled ones.
 - ``"cupy"``: the GPU backend (optional extra ``gpu``).
 """
 
+from functools import lru_cache
 from types import SimpleNamespace
 
 import numpy as np
@@ -43,25 +50,66 @@ def _numpy_group_soft_threshold(V, threshold, out):
     return np.maximum(norms - threshold, 0.0)
 
 
-NUMPY = SimpleNamespace(
+def _numpy_step_products(G, x_new, y):
+    step = np.asarray(x_new, dtype=np.float64) - y
+    return float(np.vdot(np.asarray(G, dtype=np.float64), step)), float(np.vdot(step, step))
+
+
+def _numpy_restart_product(y, x_new, x):
+    x_new = np.asarray(x_new, dtype=np.float64)
+    return float(np.vdot(y - x_new, x_new - x))
+
+
+def _numpy_extrapolate(x_new, x, beta, out):
+    np.copyto(out, x_new + beta * (x_new - x))
+
+
+@lru_cache(maxsize=None)
+def _compiled_kernels():
+    """Every compiled CPU kernel, by the name the solvers call it (imported once)."""
+    from ._core import cones, fista_kernels, masked_ops, robust
+
+    return dict(
+        masked_rowsum=masked_ops.masked_rowsum,
+        masked_broadcast=masked_ops.masked_broadcast,
+        group_norms=masked_ops.group_norms,
+        group_soft_threshold=masked_ops.group_soft_threshold,
+        step_products=fista_kernels.step_products,
+        restart_product=fista_kernels.restart_product,
+        extrapolate=fista_kernels.extrapolate,
+        cone_warm_candidates=cones.warm_candidates,
+        cone_finish_projections=cones.finish_projections,
+        project_pattern_sets=robust.project_pattern_sets,
+        prox_loss_conjugate=robust.prox_loss_conjugate,
+        robust_loss_codes={"hinge": robust.HINGE, "log_loss": robust.LOGISTIC,
+                           "squared_error": robust.SQUARED},
+    )
+
+
+class Kernels(SimpleNamespace):
+    """A backend's kernels; a kernel it has no version of is the compiled one."""
+
+    def __getattr__(self, name):
+        compiled = _compiled_kernels()
+        if name in compiled:
+            return compiled[name]
+        raise AttributeError(f"backend {self.name!r} has no kernel {name!r}")
+
+
+NUMPY = Kernels(
     name="numpy",
     masked_rowsum=_numpy_masked_rowsum,
     masked_broadcast=_numpy_masked_broadcast,
     group_norms=_numpy_group_norms,
     group_soft_threshold=_numpy_group_soft_threshold,
+    step_products=_numpy_step_products,
+    restart_product=_numpy_restart_product,
+    extrapolate=_numpy_extrapolate,
 )
 
 
 def _numba_kernels():
-    from ._core import masked_ops
-
-    return SimpleNamespace(
-        name="numba",
-        masked_rowsum=masked_ops.masked_rowsum,
-        masked_broadcast=masked_ops.masked_broadcast,
-        group_norms=masked_ops.group_norms,
-        group_soft_threshold=masked_ops.group_soft_threshold,
-    )
+    return Kernels(name="numba", **_compiled_kernels())
 
 
 def _is_cupy_array(X):

@@ -367,7 +367,7 @@ def _summed_curves(curves):
 
 def solve_robust_relu(X, Y, gates, alpha, eps, *, loss="log_loss", sample_weight=None,
                       n_perturbed=None, strict_patterns=False, coef_init=None, tol=1e-6,
-                      max_iter=20000, n_jobs=None, verbose=0):
+                      max_iter=20000, backend="auto", n_jobs=None, verbose=0):
     r"""Solve the adversarially robust ReLU program for given gates.
 
     For every output ``k`` (the outputs separate: one-vs-rest for classes)
@@ -390,9 +390,13 @@ def solve_robust_relu(X, Y, gates, alpha, eps, *, loss="log_loss", sample_weight
 
     Parameters
     ----------
-    X, Y, gates, alpha, sample_weight, strict_patterns, n_jobs, verbose
+    X, Y, gates, alpha, sample_weight, strict_patterns, backend, verbose
         As in :func:`solve_relu`; ``Y`` holds +-1 labels for the margin losses.
         Sparse ``X`` is densified.
+    n_jobs : {None, 1}, default=None
+        The program is solved on one thread (PDHG's products are plain BLAS calls,
+        and OpenBLAS's own threads collapse on a loaded machine); any other value is
+        refused.
     eps : float
         The l_inf radius, ``>= 0``.
     loss : {"log_loss", "hinge", "squared_error"}, default="log_loss"
@@ -413,9 +417,15 @@ def solve_robust_relu(X, Y, gates, alpha, eps, *, loss="log_loss", sample_weight
         raise ValueError(f"loss must be one of {ROBUST_LOSSES}; got {loss!r}.")
     if not (np.isfinite(eps) and eps >= 0):
         raise ValueError(f"eps must be a non-negative finite number; got {eps!r}.")
+    if n_jobs not in (None, 1):
+        raise ValueError(f"The robust program is solved on one thread (its PDHG's products "
+                         f"are plain BLAS calls, pinned to one thread): n_jobs must be None "
+                         f"or 1; got {n_jobs!r}. Run several fits in parallel instead "
+                         f"(e.g. GridSearchCV(n_jobs=...)).")
     X, Y, gates, sample_weight, coef_init = _validate(
         X, Y, gates, alpha, loss, sample_weight, coef_init,
-        lambda d, g, c: (2, d, g, c), "numba")
+        lambda d, g, c: (2, d, g, c), backend)
+    kernels = get_backend(backend, X)
     if loss != "squared_error" and not np.all(np.abs(Y) == 1):
         raise ValueError(f"loss={loss!r} needs labels +-1 in Y.")
     n_perturbed = X.shape[1] if n_perturbed is None else int(n_perturbed)
@@ -444,7 +454,8 @@ def solve_robust_relu(X, Y, gates, alpha, eps, *, loss="log_loss", sample_weight
                                        max_iter=max_iter, verbose=verbose,
                                        label=f"robust output {k}" if n_outputs > 1
                                        else "robust",
-                                       candidate_directions=gates[:, keep])
+                                       candidate_directions=gates[:, keep],
+                                       kernels=kernels)
             coef[0, :, :, k], coef[1, :, :, k] = result.U[:, :P], result.U[:, P:]
             history += [(it + offset_iter, t + offset_time, obj, gap)
                         for it, t, obj, gap in result.history]

@@ -18,7 +18,6 @@ import copy
 
 import numpy as np
 
-from ._core import cones
 from ._parallel import RowWorkers
 
 
@@ -181,13 +180,14 @@ class ConeConstrainedGroupL2(GroupL2):
                 n_factored = np.zeros(cols.stop - start, dtype=np.int64)
             Vc = np.ascontiguousarray(V[:, cols])
             Zc = np.empty_like(Vc)
-            cones.warm_candidates(self.X, self.mask, patterns[cols], self._groups[cols], Vc,
-                                  state.active, state.mu, state.n_active, factors,
-                                  n_factored, Zc)
+            self.kernels.cone_warm_candidates(
+                self.X, self.mask, patterns[cols], self._groups[cols], Vc, state.active,
+                state.mu, state.n_active, factors, n_factored, Zc)
             XZ = self.workers.matmul(self.X, Zc)
-            cones.finish_projections(self.X, self.mask, patterns[cols], self._groups[cols],
-                                     Vc, XZ, state.active, state.mu, state.n_active, factors,
-                                     n_factored, self.tol, targets[cols], max_steps, Zc)
+            self.kernels.cone_finish_projections(
+                self.X, self.mask, patterns[cols], self._groups[cols], Vc, XZ, state.active,
+                state.mu, state.n_active, factors, n_factored, self.tol, targets[cols],
+                max_steps, Zc)
             out[:, cols] = Zc
         state.generation[self._groups] += 1
         if cached:

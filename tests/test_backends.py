@@ -183,3 +183,19 @@ def test_a_forked_child_gets_threads_of_its_own():
         process.kill()
     assert not alive, "the forked child hung on the parent's thread pool"
     assert queue.get(timeout=5)
+
+
+def test_fista_updates_match_the_compiled_ones():
+    rng = np.random.default_rng(0)
+    G, x_new, y, x = (rng.standard_normal((5, 7)) for _ in range(4))
+    numba = get_backend("numba")
+    np.testing.assert_allclose(NUMPY.step_products(G, x_new, y),
+                               numba.step_products(G, x_new, y), rtol=1e-12)
+    assert NUMPY.restart_product(y, x_new, x) == pytest.approx(
+        numba.restart_product(y, x_new, x), rel=1e-12)
+    out_ref, out = np.empty_like(x), np.empty_like(x)
+    NUMPY.extrapolate(x_new, x, 0.3, out_ref)
+    numba.extrapolate(x_new, x, 0.3, out)
+    np.testing.assert_allclose(out, out_ref, rtol=1e-14)
+    # The numpy backend has no cone projection of its own: it borrows the compiled one.
+    assert NUMPY.cone_finish_projections is numba.cone_finish_projections

@@ -315,3 +315,21 @@ def test_certificate_holds_only_up_to_rounding():
     assert not certificate_holds(1e-6, X, weights, np.float64)
     assert certificate_holds(1e-6, X, weights, np.float32)
     assert not certificate_holds(1e-2, X, weights, np.float32)
+
+
+def test_robust_estimators_refuse_threads_they_cannot_use():
+    X, y = _blobs()
+    with pytest.raises(ValueError, match="n_jobs must be None or 1"):
+        RobustConvexReLUClassifier(n_patterns=5, n_jobs=2).fit(X, y)
+    with pytest.raises(ValueError, match="n_jobs must be None or 1"):
+        solve_robust_relu(add_intercept_column(X), 2.0 * y - 1.0,
+                          np.ones((X.shape[1] + 1, 2)), 1e-2, 0.1, n_jobs=-1)
+
+
+def test_robust_program_is_the_same_on_the_numpy_backend():
+    X, Y, gates = _small_problem("log_loss")
+    numba = solve_robust_relu(X, Y, gates, 1e-2, 0.05, n_perturbed=3, max_iter=400,
+                              backend="numba")
+    numpy = solve_robust_relu(X, Y, gates, 1e-2, 0.05, n_perturbed=3, max_iter=400,
+                              backend="numpy")
+    assert numpy.objective == pytest.approx(numba.objective, rel=1e-10)

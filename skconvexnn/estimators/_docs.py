@@ -43,7 +43,8 @@ PARAMETERS = """
         inside, so threads are never oversubscribed. None follows the BLAS library's
         current setting (all cores unless ``OPENBLAS_NUM_THREADS``,
         ``OMP_NUM_THREADS``, ``threadpoolctl`` or a joblib worker limit it); -1 uses all
-        cores. (The robust estimators' PDHG runs on one thread.)
+        cores. (The robust estimators solve on one thread: they accept only None or
+        1.)
     verbose : int, default=0
         0: silent. 1: a progress bar (iterations, objective, relative duality gap
         against ``tol``) on standard output. 2: a line per iteration.

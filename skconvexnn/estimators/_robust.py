@@ -87,6 +87,11 @@ class _RobustProgram(_ReLUProgram):
     def _check_eps(self):
         if not np.isfinite(self.eps):
             raise ValueError(f"eps must be a non-negative finite number; got {self.eps!r}.")
+        if self.n_jobs not in (None, 1):
+            raise ValueError(
+                f"{type(self).__name__} solves on one thread: n_jobs must be None or 1; "
+                f"got {self.n_jobs!r}. Run fits in parallel instead (e.g. "
+                "GridSearchCV(n_jobs=...)).")
 
     def _n_perturbed(self, X_aug):
         return X_aug.shape[1] - int(self.fit_intercept)
@@ -112,8 +117,8 @@ class _RobustProgram(_ReLUProgram):
         return solve_robust_relu(
             X_aug, Y, gates, self._fit_alpha(), self.eps, loss=loss,
             sample_weight=sample_weight, n_perturbed=self._n_perturbed(X_aug),
-            coef_init=coef_init, tol=self.tol, max_iter=self.max_iter, n_jobs=self.n_jobs,
-            verbose=self.verbose)
+            coef_init=coef_init, tol=self.tol, max_iter=self.max_iter, backend=self.backend,
+            n_jobs=self.n_jobs, verbose=self.verbose)
 
     def _fit_convex(self, X, Y, sample_weight, loss, output_offset=None):
         self._check_eps()

@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._core.fista_kernels import extrapolate, restart_product, step_products
-
 #: Slack of the sufficient-decrease test, in units of the working precision times the
 #: loss: rounding near the optimum must not make backtracking shrink the step forever.
 _DECREASE_SLACK_EPS = 100
@@ -85,6 +83,7 @@ def fista(op, loss, penalty, U, F, *, step, max_iter, tol_abs, tol_rel=0.0,
     FistaResult
         ``dual`` is the best dual value of the problem restricted to the columns of ``op``.
     """
+    kernels = op.kernels
     x = U.copy()
     Fx = F.copy()
     y = x.copy()
@@ -110,7 +109,7 @@ def fista(op, loss, penalty, U, F, *, step, max_iter, tol_abs, tol_rel=0.0,
             norms_new, bounds = penalty.prox(y, G, step, x_new)
             Fx_new = op.forward(x_new)
             f_new = loss.value(Fx_new)
-            lin, quad = step_products(G, x_new, y)
+            lin, quad = kernels.step_products(G, x_new, y)
             excess = f_new - f_y - lin
             if excess <= quad / (2 * step) + _DECREASE_SLACK_EPS * eps * abs(f_y):
                 break
@@ -131,7 +130,7 @@ def fista(op, loss, penalty, U, F, *, step, max_iter, tol_abs, tol_rel=0.0,
         if callback is not None:
             callback(primal)
 
-        if restart_product(y, x_new, x) > 0:
+        if kernels.restart_product(y, x_new, x) > 0:
             # The momentum points uphill: restart from the new iterate.
             t = 1.0
             y[...] = x_new
@@ -140,7 +139,7 @@ def fista(op, loss, penalty, U, F, *, step, max_iter, tol_abs, tol_rel=0.0,
             t_next = (1.0 + np.sqrt(1.0 + 4.0 * t * t)) / 2.0
             beta = (t - 1.0) / t_next
             t = t_next
-            extrapolate(x_new, x, beta, y)
+            kernels.extrapolate(x_new, x, beta, y)
             Fy = Fx_new + beta * (Fx_new - Fx)
         x, x_new = x_new, x
         Fx = Fx_new

@@ -17,7 +17,7 @@ pattern inside the ball. It is ``min_u g(u) + h(K u)`` with ``g`` the group norm
 of the pattern sets ``{(s, t): s >= eps ||t||_1}`` applied to ``(s, t) = ((2 D_j - I) X
 u_g, u_g^f)``. Chambolle & Pock's method needs the prox of ``h*``: the pattern sets are
 cones, so that prox is the projection onto their polars, and the loss conjugates have
-the closed forms of :mod:`skconvexnn._core.robust`.
+the closed forms of the backend's ``prox_loss_conjugate`` kernel.
 
 **Certificate.** Every dual iterate ``y`` is in the domain of ``h*``; scaled by
 ``theta = min(1, alpha / max_g ||(K^T y)_g||)`` it is dual feasible, so
@@ -43,11 +43,8 @@ import numpy as np
 from scipy.special import log1p
 
 from .._progress import Progress
+from ..backends import get_backend
 
-from .._core.robust import (HINGE, LOGISTIC, SQUARED, project_pattern_sets,
-                            prox_loss_conjugate)
-
-LOSS_KINDS = {"hinge": HINGE, "log_loss": LOGISTIC, "squared_error": SQUARED}
 #: Iterations between certificate evaluations and restart checks.
 _CHECK_EVERY = 40
 #: Operator norms of the pattern-set blocks (s, t) relative to the loss block's.
@@ -151,27 +148,27 @@ class RobustOperator:
         return estimate
 
 
-def worst_case_losses(kind, f, A, y, eps):
+def worst_case_losses(loss, f, A, y, eps):
     """Per-sample worst-case loss (without the weights) of outputs ``f`` and
     sensitivities ``A`` (n, m)."""
     spread = eps * np.abs(A).sum(axis=1) if A.shape[1] else np.zeros_like(f)
-    if kind == SQUARED:
+    if loss == "squared_error":
         return 0.5 * (np.abs(y - f) + spread) ** 2
     margin = y * f - spread
-    if kind == HINGE:
+    if loss == "hinge":
         return np.maximum(1.0 - margin, 0.0)
     return np.logaddexp(0.0, -margin)
 
 
-def _conjugate_sum(kind, p, Q, y, c, eps):
+def _conjugate_sum(loss, p, Q, y, c, eps):
     """``sum_k phi_k^*(p_k, q_k)`` at a point of the conjugate's domain."""
-    if kind == SQUARED:
+    if loss == "squared_error":
         level = np.abs(p)
         if Q.shape[1] and eps > 0:
             level = np.maximum(level, np.abs(Q).max(axis=1) / eps)
         return float(np.sum(p * y + level ** 2 / (2 * c)))
     lam = np.clip(-y * p, 0.0, c)
-    if kind == HINGE:
+    if loss == "hinge":
         return float(-lam.sum())
     s = np.clip(lam / c, 0.0, 1.0)
     entropy = np.where(s > 0, s * np.log(np.where(s > 0, s, 1.0)), 0.0) + np.where(
@@ -322,7 +319,7 @@ def _project_linearized(X, signs, eps, n_perturbed, u):
 
 def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol=1e-6,
                       max_iter=20000, verbose=0, label="pdhg", feasibility_margin=1e-12,
-                      candidate_directions=None):
+                      candidate_directions=None, kernels=None):
     """Solve the robust program for one output (see the module docstring).
 
     Parameters
@@ -354,13 +351,18 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
     candidate_directions : ndarray of shape (d, P), default=None
         A direction per pattern that restoration tries before solving a linear program
         for one (the gates that made the patterns).
+    kernels : namespace, default=None
+        The backend's kernels (:func:`skconvexnn.backends.get_backend`); the numba
+        backend when None.
 
     Returns
     -------
     RobustResult
         ``U`` is the restored point, its ``primal`` and ``violation`` evaluated there.
     """
-    kind = LOSS_KINDS[loss]
+    if kernels is None:
+        kernels = get_backend("numba")
+    code = kernels.robust_loss_codes[loss]
     start = time.perf_counter()
     progress = Progress(verbose, max_iter, tol, label=label)
     n, d = X.shape
@@ -392,13 +394,13 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
 
     def primal_value(U):
         f, A, _, _ = op.forward(U)
-        values = worst_case_losses(kind, f, A, y, eps)
+        values = worst_case_losses(loss, f, A, y, eps)
         return float(cs @ values) + alpha_s * float(_group_norms(U).sum())
 
     def dual_value(p, Q, KTy):
         largest = float(_group_norms(KTy).max()) if KTy.size else 0.0
         theta = 1.0 if largest <= alpha_s else alpha_s / largest
-        return -_conjugate_sum(kind, theta * p, theta * Q, y, cs, eps)
+        return -_conjugate_sum(loss, theta * p, theta * Q, y, cs, eps)
 
     def pdhg_step(U, duals, KTy, omega):
         """One PDHG iteration from ``(U, duals)`` (``KTy = K^T duals``)."""
@@ -411,13 +413,13 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
         # Dual step at the extrapolated point.
         f, A, Sk, Tk = op.forward(2.0 * U_new - U)
         p_new, Q_new = np.empty(n), np.empty((n, m))
-        prox_loss_conjugate(kind, p + sigma * f, np.ascontiguousarray(Q + sigma * A), y,
+        kernels.prox_loss_conjugate(code, p + sigma * f, np.ascontiguousarray(Q + sigma * A), y,
                             cs, eps, sigma, p_new, Q_new)
         S0 = S + sigma * Sk
         if m:
             T0 = np.ascontiguousarray(T + sigma * Tk)
             S_proj, T_proj = np.empty_like(S0), np.empty_like(T0)
-            project_pattern_sets(S0, T0, eps_set, S_proj, T_proj)
+            kernels.project_pattern_sets(S0, T0, eps_set, S_proj, T_proj)
             S_new, T_new = S0 - S_proj, T0 - T_proj
         else:
             S_new, T_new = np.minimum(S0, 0.0), T
