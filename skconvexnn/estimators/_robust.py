@@ -65,8 +65,9 @@ ROBUST_ATTRIBUTES = """
     constraint_violation_ : float
         Largest ``eps ||u^f||_1 - min_i (2 D_j - I) x_i . u`` over the non-zero blocks
         of the weights returned: zero. PDHG's iterates are feasible only in the limit,
-        so the solver moves every violating unit strictly inside its set before it
-        certifies (and returns) the weights; where it cannot, ``duality_gap_`` is NaN.
+        so the solver moves every violating unit inside its set (or to zero, where its
+        pattern leaves no room) before it certifies and returns the weights. Were a
+        violation beyond rounding left, ``duality_gap_`` would be NaN.
     robust_loss_ : float
         Certified worst-case training loss: the mean over training samples (weighted
         by ``sample_weight``) of a bound on the loss at the worst point of each

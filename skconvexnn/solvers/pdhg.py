@@ -25,10 +25,12 @@ the closed forms of the backend's ``prox_loss_conjugate`` kernel.
 relative distance of ``u``'s objective to it *when ``u`` is feasible*. PDHG's iterates
 are feasible only in the limit, so the point returned is never the raw iterate: once
 the gap and the violation (relative to ``max ||x_k|| max ||u_g||``) are below ``tol``,
-every violating unit is moved inside its set along a strictly feasible direction of
-its pattern (:func:`restore_feasibility`; a unit whose pattern has none is set to
+every violating unit is moved inside its set (:func:`restore_feasibility`: a projection
+onto the set with its l1 norm linearized, then, for what remains, a step along a
+strictly feasible direction of its pattern; a unit whose pattern has none is set to
 zero), and the gap is evaluated there. The solve stops when that restored point's gap
-is below ``tol``; otherwise it goes on.
+is below ``tol``; otherwise it goes on, and tries again once the gap or the violation
+has fallen by a fifth.
 
 **Speed.** Blocks of ``K`` are rescaled to the same operator norm, the primal weight is
 adapted and the method restarts when its fixed-point residual has decayed, as in PDLP
@@ -286,8 +288,7 @@ def restore_feasibility(op, U, eps, margin, directions=None, candidates=None):
     slack = _slack(op, U, eps)
     x_scale = float(np.sqrt(np.einsum("nd,nd->n", op.X, op.X).max())) if op.n else 1.0
     for g in np.flatnonzero((norms > 0) & (slack < 0)):
-        u = _project_linearized(op.X, op.E[:, g], eps, op.m, U[:, g])
-        U[:, g] = u
+        U[:, g] = u = _project_linearized(op.X, op.E[:, g], eps, op.m, U[:, g])
         u_slack = float(_slack(op, U, eps, [g])[0])
         u_norm = float(np.linalg.norm(u))
         if u_slack < margin * x_scale * u_norm:
@@ -295,9 +296,9 @@ def restore_feasibility(op, U, eps, margin, directions=None, candidates=None):
                                 margin * x_scale)
             if h is None or m_h <= margin * x_scale:
                 U[:, g] = 0.0
-                continue
-            u = u + (margin * x_scale * u_norm - u_slack) / (m_h - margin * x_scale) * h
-        U[:, g] = u
+            else:
+                t = (margin * x_scale * u_norm - u_slack) / (m_h - margin * x_scale)
+                U[:, g] = u + t * h
     return U
 
 
