@@ -18,6 +18,7 @@ transformed data.
 """
 
 import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.special import expit, log_expit, logsumexp, softmax
 from sklearn.base import is_classifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -359,8 +360,6 @@ def exact_worst_margins(estimator, X, y, eps, *, clip=None):
     X_worst : ndarray of shape (n_samples, n_features)
         A perturbed point where each margin is attained.
     """
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
     if not is_classifier(estimator):
         raise ValueError("exact_worst_margins needs a classifier.")
     coefs, intercepts, activation = _network(estimator)
@@ -370,7 +369,6 @@ def exact_worst_margins(estimator, X, y, eps, *, clip=None):
     network, X, Y, index, _, lower, upper = _prepare(estimator, X, y, eps, "margin", clip)
     (W1, W2), (b1, b2) = ([np.asarray(a, dtype=np.float64) for a in network[0]],
                           network[1])
-    d, h = W1.shape
     c = W2.shape[1]
     margins = np.empty(X.shape[0])
     X_worst = X.copy()
@@ -390,8 +388,7 @@ def exact_worst_margins(estimator, X, y, eps, *, clip=None):
                       for k in range(c) if k != index[i]]
         best, best_x = np.inf, x
         for weight, offset in rivals:
-            value, point = _milp_min_output(W1, b1, weight, lo, hi, l_pre, u_pre,
-                                            milp, Bounds, LinearConstraint)
+            value, point = _milp_min_output(W1, b1, weight, lo, hi, l_pre, u_pre)
             if value + offset < best:
                 best, best_x = value + offset, point
         margins[i] = best
@@ -399,7 +396,7 @@ def exact_worst_margins(estimator, X, y, eps, *, clip=None):
     return margins, X_worst
 
 
-def _milp_min_output(W1, b1, weight, lo, hi, l_pre, u_pre, milp, Bounds, LinearConstraint):
+def _milp_min_output(W1, b1, weight, lo, hi, l_pre, u_pre):
     """``min weight . relu(W1^T x + b1)`` over the box ``[lo, hi]``, exactly.
 
     Variables ``[x (d), a (h), s (h)]``: ``a`` the unit outputs, ``s`` binary for the

@@ -85,7 +85,7 @@ class _RobustProgram(_ReLUProgram):
         "solver": [StrOptions({"auto", "pdhg"})],
     }
 
-    def _check_eps(self):
+    def _check_robust_parameters(self):
         if not np.isfinite(self.eps):
             raise ValueError(f"eps must be a non-negative finite number; got {self.eps!r}.")
         if self.n_jobs not in (None, 1):
@@ -114,7 +114,7 @@ class _RobustProgram(_ReLUProgram):
         return BaseConvexNetwork._warm_gates(self, X, X_aug, Y, sample_weight, loss)
 
     def _solve(self, X_aug, Y, gates, sample_weight, loss, coef_init, step):
-        self._check_eps()
+        self._check_robust_parameters()
         return solve_robust_relu(
             X_aug, Y, gates, self._fit_alpha(), self.eps, loss=loss,
             sample_weight=sample_weight, n_perturbed=self._n_perturbed(X_aug),
@@ -122,7 +122,7 @@ class _RobustProgram(_ReLUProgram):
             n_jobs=self.n_jobs, verbose=self.verbose)
 
     def _fit_convex(self, X, Y, sample_weight, loss, output_offset=None):
-        self._check_eps()
+        self._check_robust_parameters()
         super()._fit_convex(X, Y, sample_weight, loss, output_offset)
         counted = sample_weight > 0
         X_c, Y_c, w = X[counted], np.asarray(Y, dtype=np.float64)[counted], sample_weight[
