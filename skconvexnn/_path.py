@@ -18,12 +18,15 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 
 from .backends import get_backend
 from .formulations import GatedReLUDesign, ReLUDesign, as_solver_matrix
-from .functional import _validate, solve_gated_relu, solve_relu
-from .losses import make_loss
+from .functional import _smooth_loss, _validate, solve_gated_relu, solve_relu
+from .losses import Loss, loss_names
 from .patterns import activation_patterns
 from .penalties import ConeConstrainedGroupL2
 
 PROGRAMS = ("gated", "relu")
+#: The losses the gated and ReLU programs take (those with a gradient).
+SMOOTH_LOSSES = loss_names("classification", smooth=True) | loss_names("regression",
+                                                                       smooth=True)
 
 
 def _coef_shape(program):
@@ -35,7 +38,7 @@ def _coef_shape(program):
 @validate_params(
     {"X": ["array-like", "sparse matrix"], "Y": ["array-like"], "gates": ["array-like"],
      "program": [StrOptions(set(PROGRAMS))],
-     "loss": [StrOptions({"squared_error", "log_loss"})],
+     "loss": [StrOptions(SMOOTH_LOSSES), Loss],
      "sample_weight": ["array-like", None], "strict_patterns": ["boolean"],
      "backend": [str]},
     prefer_skip_nested_validation=True)
@@ -77,7 +80,7 @@ def alpha_max(X, Y, gates, *, program="gated", loss="squared_error", sample_weig
     """
     X, Y, gates, sample_weight, _ = _validate(X, Y, gates, 1.0, loss, sample_weight, None,
                                               _coef_shape(program), backend)
-    loss_obj = make_loss(loss, Y, sample_weight)
+    loss_obj = _smooth_loss(loss, Y, sample_weight)
     kernels = get_backend(backend, X)
     X = as_solver_matrix(X)
     mask, _ = activation_patterns(X, gates, strict=strict_patterns)
@@ -175,7 +178,7 @@ class RegularizationPath:
      "program": [StrOptions(set(PROGRAMS))],
      "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
      "eps": [Interval(Real, 0, 1, closed="neither")],
-     "loss": [StrOptions({"squared_error", "log_loss"})],
+     "loss": [StrOptions(SMOOTH_LOSSES), Loss],
      "sample_weight": ["array-like", None], "strict_patterns": ["boolean"],
      "tol": [Interval(Real, 0, None, closed="neither")],
      "max_iter": [Interval(Integral, 1, None, closed="left")],

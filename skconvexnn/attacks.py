@@ -27,8 +27,17 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from .interval_bounds import worst_case_bounds
+from .losses import LOSSES, as_loss
 
-ATTACK_LOSSES = ("auto", "margin", "log_loss", "hinge", "cross_entropy", "squared_error")
+
+
+def _attack_losses(classifier):
+    """What an attack on a classifier (or a regressor) may increase: the margin, the
+    cross-entropy, and the programs' margin (residual) losses."""
+    if classifier:
+        return {"margin", "cross_entropy"} | {
+            name for name, loss in LOSSES.items() if loss.kind == "margin"}
+    return {name for name, loss in LOSSES.items() if loss.kind == "residual"}
 
 _ACTIVATIONS = {
     "relu": (lambda z: np.maximum(z, 0.0), lambda z, a: (z > 0).astype(z.dtype)),
@@ -111,15 +120,8 @@ def _encode(estimator, y, n_outputs):
 def _loss_and_gradient(loss, F, Y, index):
     """Per-sample loss of decision outputs ``F`` and its gradient in ``F``."""
     n, c = F.shape
-    if loss == "squared_error":
-        R = F - Y
-        return 0.5 * (R ** 2).mean(axis=1), R / c
-    if loss == "log_loss":  # one-vs-rest logistic on +-1 columns
-        margin = Y * F
-        return -log_expit(margin).sum(axis=1), -Y * expit(-margin)
-    if loss == "hinge":
-        margin = Y * F
-        return np.maximum(1.0 - margin, 0.0).sum(axis=1), -Y * (margin < 1.0)
+    if loss in LOSSES:  # a program's loss: one-vs-rest on +-1 columns, or residual
+        return as_loss(loss).sample_values_and_gradients(F, Y)
     if loss == "cross_entropy":
         if c == 1:
             margin = Y[:, 0] * F[:, 0]
@@ -147,13 +149,13 @@ def _prepare(estimator, X, y, eps, loss, clip):
                          f"{coefs[0].shape[0]}.")
     if not (np.isfinite(eps) and eps >= 0):
         raise ValueError(f"eps must be a non-negative finite number; got {eps!r}.")
-    if loss not in ATTACK_LOSSES:
-        raise ValueError(f"loss must be one of {ATTACK_LOSSES}; got {loss!r}.")
     if loss == "auto":
         loss = "margin" if is_classifier(estimator) else "squared_error"
-    if is_classifier(estimator) == (loss == "squared_error"):
+    allowed = _attack_losses(is_classifier(estimator))
+    if loss not in allowed:
         raise ValueError(f"loss={loss!r} does not fit a "
-                         f"{'classifier' if is_classifier(estimator) else 'regressor'}.")
+                         f"{'classifier' if is_classifier(estimator) else 'regressor'}: "
+                         f"use 'auto' or one of {sorted(allowed)}.")
     y = np.asarray(y)
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"y has {y.shape[0]} rows; X has {X.shape[0]}.")
@@ -321,9 +323,9 @@ def certified_bounds(estimator, X, y, eps, *, loss="auto"):
                          f"{activation!r}.")
     if loss == "auto":
         loss = "log_loss" if is_classifier(estimator) else "squared_error"
-    if loss not in ("log_loss", "hinge", "squared_error"):
-        raise ValueError("loss must be 'auto', 'log_loss', 'hinge' or 'squared_error'; "
-                         f"got {loss!r}.")
+    allowed = _attack_losses(is_classifier(estimator)) & set(LOSSES)
+    if loss not in allowed:
+        raise ValueError(f"loss must be 'auto' or one of {sorted(allowed)}; got {loss!r}.")
     network, X, Y, index, loss, _, _ = _prepare(estimator, X, y, eps, loss, None)
     return worst_case_bounds(network[0], network[1], X, Y, index, eps, loss)
 

@@ -81,8 +81,7 @@ def _compiled_kernels():
         cone_finish_projections=cones.finish_projections,
         project_pattern_sets=robust.project_pattern_sets,
         prox_loss_conjugate=robust.prox_loss_conjugate,
-        robust_loss_codes={"hinge": robust.HINGE, "log_loss": robust.LOGISTIC,
-                           "squared_error": robust.SQUARED},
+        robust_loss_codes=robust.LOSS_CODES,
     )
 
 

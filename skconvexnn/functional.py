@@ -16,7 +16,7 @@ from threadpoolctl import threadpool_limits
 from ._parallel import row_workers
 from .backends import check_backend, get_backend
 from .formulations import GatedReLUDesign, ReLUDesign, as_solver_matrix
-from .losses import make_loss
+from .losses import as_loss, loss_names
 from .patterns import activation_patterns
 from .penalties import ConeConstrainedGroupL2, GroupL2
 from .solvers import solve_group_lasso
@@ -173,7 +173,7 @@ def _validate(X, Y, gates, alpha, loss, sample_weight, coef_init, coef_shape, ba
             sample_weight.sum() > 0):
         raise ValueError("sample_weight must be non-negative, of shape (n_samples,), "
                          "and not all zero.")
-    check_magnitudes(X, Y if loss == "squared_error" else None)
+    check_magnitudes(X, Y if as_loss(loss).kind == "residual" else None)
     if coef_init is not None:
         coef_init = np.asarray(coef_init)
         shape = coef_shape(X.shape[1], gates.shape[1], Y.shape[1])
@@ -184,6 +184,16 @@ def _validate(X, Y, gates, alpha, loss, sample_weight, coef_init, coef_shape, ba
     if not counted.all():
         X, Y, sample_weight = X[counted], Y[counted], sample_weight[counted]
     return X, Y, gates, sample_weight, coef_init
+
+
+def _smooth_loss(loss, Y, sample_weight):
+    """``loss`` bound to ``Y``; refuses a loss FISTA cannot take (no gradient)."""
+    spec = as_loss(loss)
+    if not spec.smooth:
+        raise ValueError(f"loss={spec.name!r} has no gradient, so only the robust program "
+                         f"takes it; the gated and ReLU programs take "
+                         f"{sorted(loss_names(spec.task, smooth=True))}.")
+    return spec.bind(Y, sample_weight)
 
 
 def _solve(design, loss_obj, penalty, U0, tol, max_iter, solver, verbose, callback, step):
@@ -262,7 +272,7 @@ def solve_gated_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=
     X, Y, gates, sample_weight, coef_init = _validate(
         X, Y, gates, alpha, loss, sample_weight, coef_init, lambda d, g, c: (d, g, c),
         backend)
-    loss_obj = make_loss(loss, Y, sample_weight)
+    loss_obj = _smooth_loss(loss, Y, sample_weight)
     kernels = get_backend(backend, X)
     X = as_solver_matrix(X)
     n_outputs = Y.shape[1]
@@ -320,7 +330,7 @@ def solve_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=None,
     X, Y, gates, sample_weight, coef_init = _validate(
         X, Y, gates, alpha, loss, sample_weight, coef_init,
         lambda d, g, c: (2, d, g, c), backend)
-    loss_obj = make_loss(loss, Y, sample_weight)
+    loss_obj = _smooth_loss(loss, Y, sample_weight)
     kernels = get_backend(backend, X)
     X = as_solver_matrix(X)
     n_outputs = Y.shape[1]
@@ -352,9 +362,6 @@ def solve_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=None,
         objective_curve=np.asarray(result.objectives, dtype=np.float64), output=result.F,
         history=_history(result.history), step=result.step,
         constraint_violation=violation)
-
-
-ROBUST_LOSSES = ("log_loss", "hinge", "squared_error")
 
 
 def _summed_curves(curves):
@@ -413,8 +420,11 @@ def solve_robust_relu(X, Y, gates, alpha, eps, *, loss="log_loss", sample_weight
     -------
     RobustReLUSolution
     """
-    if loss not in ROBUST_LOSSES:
-        raise ValueError(f"loss must be one of {ROBUST_LOSSES}; got {loss!r}.")
+    loss = as_loss(loss)
+    if not loss.robust:
+        raise ValueError(f"loss must be one with a worst case over the l_inf ball, one of "
+                         f"{sorted(loss_names('classification', robust=True))} or "
+                         f"{sorted(loss_names('regression', robust=True))}; got {loss!r}.")
     if not (np.isfinite(eps) and eps >= 0):
         raise ValueError(f"eps must be a non-negative finite number; got {eps!r}.")
     if n_jobs not in (None, 1):
@@ -426,8 +436,8 @@ def solve_robust_relu(X, Y, gates, alpha, eps, *, loss="log_loss", sample_weight
         X, Y, gates, alpha, loss, sample_weight, coef_init,
         lambda d, g, c: (2, d, g, c), backend)
     kernels = get_backend(backend, X)
-    if loss != "squared_error" and not np.all(np.abs(Y) == 1):
-        raise ValueError(f"loss={loss!r} needs labels +-1 in Y.")
+    if loss.kind == "margin" and not np.all(np.abs(Y) == 1):
+        raise ValueError(f"loss={loss.name!r} needs labels +-1 in Y.")
     n_perturbed = X.shape[1] if n_perturbed is None else int(n_perturbed)
     if not 0 <= n_perturbed <= X.shape[1]:
         raise ValueError(f"n_perturbed must be in [0, {X.shape[1]}]; got {n_perturbed}.")
@@ -435,7 +445,7 @@ def solve_robust_relu(X, Y, gates, alpha, eps, *, loss="log_loss", sample_weight
     rows = np.ascontiguousarray(dense, dtype=np.float64)
     n_outputs = Y.shape[1]
     weights = sample_weight / sample_weight.sum()
-    if loss == "squared_error":
+    if loss.kind == "residual":  # averaged over the outputs
         weights = weights / n_outputs
     # PDHG's products are plain BLAS calls, and OpenBLAS's busy-waiting threads
     # collapse on a loaded machine (a 17 s fit took 468 s; benchmarks/RESULTS.md

@@ -10,7 +10,8 @@ estimators compute their certificate (``robust_loss_``, ``certified_accuracy_``)
 """
 
 import numpy as np
-from scipy.special import log_expit
+
+from .losses import as_loss
 
 
 def output_lower_bounds(W1, b1, W2, X, eps, coef):
@@ -33,29 +34,29 @@ def worst_case_bounds(coefs, intercepts, X, Y, index, eps, loss):
     ``(coefs, intercepts)`` on the balls of radius ``eps`` around the rows of ``X``.
 
     ``Y`` holds encoded targets (+-1 columns for classifiers, one column for two
-    classes; real values for ``loss="squared_error"``), ``index`` the class indices
-    (several classes). ``loss`` is ``"log_loss"`` or ``"hinge"`` (one-vs-rest, summed
-    over outputs) or ``"squared_error"``. Returns ``(worst_loss, certified)`` as
+    classes; real values for a residual loss), ``index`` the class indices (several
+    classes). ``loss`` (a name or a :class:`~skconvexnn.losses.Loss`) is a margin loss
+    (one-vs-rest, summed over outputs) or a residual loss (averaged). Returns ``(worst_loss, certified)`` as
     :func:`skconvexnn.attacks.certified_bounds` does.
     """
     W1, W2 = (np.asarray(W, dtype=np.float64) for W in coefs)
     b1, b2 = (np.asarray(b, dtype=np.float64) for b in intercepts)
     n, c = Y.shape
-    if loss == "squared_error":
-        worst = np.zeros(n)
+    loss = as_loss(loss)
+    worst = np.zeros(n)
+    if loss.kind == "residual":
         for k in range(c):
             unit = np.zeros((n, c))
             unit[:, k] = 1.0
             low = output_lower_bounds(W1, b1, W2, X, eps, unit) + b2[k]
             high = -output_lower_bounds(W1, b1, W2, X, eps, -unit) + b2[k]
-            worst += 0.5 * np.maximum(Y[:, k] - low, high - Y[:, k]) ** 2
+            worst += loss.worst_of_bounds(low, high, Y[:, k])
         return worst / c, np.zeros(n, dtype=bool)
-    worst = np.zeros(n)
     for k in range(c):
         unit = np.zeros((n, c))
         unit[:, k] = Y[:, k]
         margin = output_lower_bounds(W1, b1, W2, X, eps, unit) + Y[:, k] * b2[k]
-        worst += -log_expit(margin) if loss == "log_loss" else np.maximum(1 - margin, 0)
+        worst += loss.worst_of_bounds(margin, None, Y[:, k])
         if c == 1:
             certified = margin > 0
     if c > 1:

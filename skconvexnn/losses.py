@@ -1,57 +1,181 @@
-"""Losses (datafits) of the convex programs: value, gradient and Fenchel dual.
+"""Losses (datafits) of the convex programs, one class each, in one place.
 
-Every loss is an average over samples, ``L(F) = sum_i w_i l(F_i, Y_i)`` with weights
+A loss is first a *specification*: its name and parameters (``Huber(delta=0.5)``), what
+the estimators' ``loss`` parameter accepts besides a name. :meth:`Loss.bind` ties it to
+the targets and sample weights of one problem, as a datafit holds its data in skglm.
+A bound loss is an average over samples, ``L(F) = sum_i w_i l(F_i, Y_i)`` with weights
 ``w_i >= 0`` summing to one (``w_i = 1/n`` without sample weights), so objectives
-compare number for number with scnn's. A loss object holds the targets and weights of
-one problem, as a datafit does in skglm.
+compare number for number with scnn's.
 
-The duality gap certificate needs the dual objective at the dual point built from the
-gradient: with ``Theta = -kappa * grad L(F)`` (``kappa <= 1`` rescales it into the
-dual-feasible set), ``D(Theta) = -sum_i w_i l_i^*(-Theta_i / w_i)``;
-:meth:`dual_value` returns it in closed form. All values are computed in float64.
+Each class carries everything a solver, an estimator or an attack asks of its loss:
+
+* the smooth programs (FISTA): :meth:`value`, :meth:`gradient`, :meth:`dual_value`
+  and :attr:`curvature`. The duality gap needs the dual objective at the dual point
+  built from the gradient: with ``Theta = -kappa * grad L(F)`` (``kappa <= 1``
+  rescales it into the dual-feasible set), ``D(Theta) = -sum_i w_i l_i^*(-Theta_i /
+  w_i)``; :meth:`dual_value` returns it in closed form. All values in float64.
+* the robust program (PDHG, one output at a time): the pointwise loss of the margin
+  ``y f`` (``kind="margin"``) or of the residual ``f - y`` (``kind="residual"``), its
+  worst case over the l_inf ball (:meth:`worst_case`), the sum of the worst case's
+  conjugates (:meth:`conjugate_sum`) and the parameter its proximal map in the
+  backend's kernel takes (:attr:`robust_parameter`);
+* the estimators: the output activation that turns the network's output into a
+  prediction (:attr:`out_activation`, as ``MLPRegressor.out_activation_``) and the
+  fixed output bias fitted before the program (:meth:`baseline`).
+
+:data:`LOSSES` is the one list of names; :func:`make_loss` turns a name or a
+specification and targets into a bound loss.
 """
 
+import copy
+
 import numpy as np
-from scipy.special import expit, log_expit, xlogy
+from scipy.special import expit, log1p, log_expit, xlogy
 
 
-class _Loss:
-    def __init__(self, Y, sample_weight=None):
+class Loss:
+    """A loss: a specification until :meth:`bind` gives it targets and weights.
+
+    Class attributes say where it applies: ``task`` ("regression" or
+    "classification"), ``smooth`` (the FISTA programs need a gradient), ``robust`` (it
+    has an exact worst case over an l_inf ball, for the robust program) and ``kind``
+    ("margin", "residual" or "multinomial").
+    """
+
+    name = None
+    task = "regression"
+    kind = "residual"
+    smooth = True
+    robust = False
+    out_activation = "identity"
+    #: Names of the constructor's parameters (for ``repr`` and equality).
+    _parameters = ()
+
+    # --- specification ------------------------------------------------------------
+
+    def __repr__(self):
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._parameters)
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other):
+        return type(self) is type(other) and all(
+            getattr(self, name) == getattr(other, name) for name in self._parameters)
+
+    def __hash__(self):
+        return hash((type(self), *(getattr(self, name) for name in self._parameters)))
+
+    def bind(self, Y, sample_weight=None):
+        """A copy of this loss holding the targets ``Y`` (n, c) and weights."""
         Y = np.asarray(Y)
         if Y.ndim == 1:
             Y = Y[:, None]
-        self.Y = Y
-        self.n_samples, self.n_outputs = Y.shape
+        self.check_targets(Y)
+        bound = copy.copy(self)
+        bound.Y = Y
+        bound.n_samples, bound.n_outputs = Y.shape
         if sample_weight is None:
-            w = np.full(self.n_samples, 1.0 / self.n_samples)
+            w = np.full(bound.n_samples, 1.0 / bound.n_samples)
         else:
             w = np.asarray(sample_weight, dtype=np.float64)
             w = w / w.sum()
-        self.weights = w
-        self._Y64 = np.asarray(Y, dtype=np.float64)
+        bound.weights = w
+        bound._Y64 = np.asarray(Y, dtype=np.float64)
+        return bound
+
+    def check_targets(self, Y):
+        """Raise ValueError if ``Y`` (n, c) is not a valid target of this loss."""
+
+    def baseline(self, Y, sample_weight):
+        """The fixed output bias of a regressor with ``fit_intercept`` (c,): the
+        constant output that is optimal with no hidden unit (the weighted mean)."""
+        return np.average(Y, axis=0, weights=sample_weight)
+
+    def shifted(self, Y, offset):
+        """``(targets, loss)`` of the program that fits ``Y`` with the fixed output bias
+        ``offset`` added to the network's output. Residual losses shift the targets."""
+        return Y - offset, self
+
+    # --- smooth programs (bound) -----------------------------------------------------
 
     def value(self, F):  # pragma: no cover - interface
         raise NotImplementedError
+
+    def gradient(self, F):
+        return self.value_and_gradient(F)[1]
 
     def value_and_gradient(self, F):
         """``(value(F), gradient(F))``; losses override it to share their work."""
         return self.value(F), self.gradient(F)
 
-    def gradient(self, F):  # pragma: no cover - interface
-        raise NotImplementedError
-
     def dual_value(self, F, kappa):  # pragma: no cover - interface
         raise NotImplementedError
 
+    # --- pointwise (margin or residual) --------------------------------------------
 
-class SquaredError(_Loss):
+    def pointwise(self, z):  # pragma: no cover - interface
+        """The loss of a margin ``y f`` or residual ``f - y``, elementwise."""
+        raise NotImplementedError
+
+    def pointwise_derivative(self, z):  # pragma: no cover - interface
+        """Derivative of :meth:`pointwise` (a subgradient at kinks)."""
+        raise NotImplementedError
+
+    def sample_values_and_gradients(self, F, Y):
+        """Unweighted per-sample loss of outputs ``F`` (n, c) and its gradient in ``F``:
+        summed over +-1 columns (margin losses, one-vs-rest) or averaged over outputs
+        (residual losses)."""
+        if self.kind == "margin":
+            margin = Y * F
+            return self.pointwise(margin).sum(axis=1), Y * self.pointwise_derivative(margin)
+        c = F.shape[1]
+        R = F - Y
+        return self.pointwise(R).sum(axis=1) / c, self.pointwise_derivative(R) / c
+
+    def worst_of_bounds(self, low, high, y):
+        """The largest loss of an output known to lie in ``[low, high]``, target ``y``
+        (a margin loss: ``y = +-1``, and ``low`` bounds the margin ``y f`` from below,
+        ``high`` unused)."""
+        if self.kind == "margin":
+            return self.pointwise(low)
+        return self.pointwise(np.maximum(y - low, high - y))
+
+    # --- robust program (one output, unbound) ---------------------------------------
+
+    #: The parameter the backend's ``prox_loss_conjugate`` kernel receives with the
+    #: loss's name (Huber's ``delta``).
+    robust_parameter = 0.0
+
+    def worst_case(self, f, spread, y):
+        """Per-sample worst-case loss of outputs ``f`` whose worst perturbation moves
+        them by ``spread`` (``eps ||a||_1``), without the weights."""
+        if self.kind == "margin":
+            return self.pointwise(y * f - spread)
+        return self.pointwise(np.abs(y - f) + spread)
+
+    def conjugate_sum(self, p, Q, y, c, eps):  # pragma: no cover - interface
+        """``sum_k phi_k^*(p_k, q_k)`` of the weighted worst cases ``phi_k = c_k
+        worst_case`` at a point of the conjugate's domain."""
+        raise NotImplementedError
+
+
+def _residual_level(p, Q, eps):
+    """``max(|p|, ||q||_inf / eps)``: the dual level of a residual worst case."""
+    level = np.abs(p)
+    if Q.shape[1] and eps > 0:
+        level = np.maximum(level, np.abs(Q).max(axis=1) / eps)
+    return level
+
+
+class SquaredError(Loss):
     """``l(f, y) = ||f - y||^2 / (2 c)``: with uniform weights ``||F - Y||_F^2 / (2 n c)``.
 
     Dual at ``Theta = -kappa grad L(F)``, with residual ``r = Y - F``:
     ``D = kappa sum_i w_i <r_i, y_i> / c - kappa^2 sum_i w_i ||r_i||^2 / (2 c)``.
+    Robust worst case ``(|y - f| + eps ||a||_1)^2 / 2``.
     """
 
     name = "squared_error"
+    robust = True
 
     @property
     def curvature(self):
@@ -78,31 +202,48 @@ class SquaredError(_Loss):
         quad = np.einsum("i,ij,ij->", self.weights, r, r) / (2 * c)
         return float(kappa * lin - kappa ** 2 * quad)
 
+    def pointwise(self, z):
+        return 0.5 * z ** 2
 
-class BinaryLogistic(_Loss):
+    def pointwise_derivative(self, z):
+        return z
+
+    def conjugate_sum(self, p, Q, y, c, eps):
+        level = _residual_level(p, Q, eps)
+        return float(np.sum(p * y + level ** 2 / (2 * c)))
+
+
+class BinaryLogistic(Loss):
     """``l(f, y) = log(1 + exp(-y f))`` for ``y`` in {-1, +1} (one output).
 
     With ``s_i = kappa * sigmoid(-y_i f_i)`` in [0, 1] the dual is
-    ``D = -sum_i w_i (s_i log s_i + (1 - s_i) log(1 - s_i))``.
+    ``D = -sum_i w_i (s_i log s_i + (1 - s_i) log(1 - s_i))``. The name ``"log_loss"``
+    binds it for one +-1 column and :class:`MultinomialLogistic` for one-hot targets;
+    the robust program and the attacks apply it one-vs-rest to +-1 columns.
     """
 
     name = "log_loss"
+    task = "classification"
+    kind = "margin"
+    robust = True
+    out_activation = "logistic"
     curvature = 0.25
 
-    def __init__(self, Y, sample_weight=None):
-        super().__init__(Y, sample_weight)
-        if self.n_outputs != 1:
-            raise ValueError("BinaryLogistic takes a single column of +-1 targets.")
+    def bind(self, Y, sample_weight=None):
+        Y = np.asarray(Y)
+        if Y.ndim == 2 and Y.shape[1] > 1:
+            return MultinomialLogistic().bind(Y, sample_weight)
+        return super().bind(Y, sample_weight)
+
+    def check_targets(self, Y):
+        if not np.all(np.isin(Y, (-1, 1))):
+            raise ValueError("log_loss with one output needs targets in {-1, +1}.")
 
     def _margin(self, F):
         return self._Y64[:, 0] * np.asarray(F, dtype=np.float64)[:, 0]
 
     def value(self, F):
         return float(-self.weights @ log_expit(self._margin(F)))
-
-    def gradient(self, F):
-        g = -self.weights * self._Y64[:, 0] * expit(-self._margin(F))
-        return g[:, None].astype(F.dtype, copy=False)
 
     def value_and_gradient(self, F):
         margin = self._margin(F)
@@ -114,8 +255,19 @@ class BinaryLogistic(_Loss):
         s = kappa * expit(-self._margin(F))
         return float(-self.weights @ (xlogy(s, s) + xlogy(1 - s, 1 - s)))
 
+    def pointwise(self, z):
+        return -log_expit(z)
 
-class MultinomialLogistic(_Loss):
+    def pointwise_derivative(self, z):
+        return -expit(-z)
+
+    def conjugate_sum(self, p, Q, y, c, eps):
+        s = np.clip(np.clip(-y * p, 0.0, c) / c, 0.0, 1.0)
+        entropy = xlogy(s, s) + np.where(s < 1, (1 - s) * log1p(-np.where(s < 1, s, 0.0)), 0.0)
+        return float(np.sum(c * entropy))
+
+
+class MultinomialLogistic(Loss):
     """Softmax cross-entropy ``l(f, y) = logsumexp(f) - <f, y>`` for one-hot ``y``.
 
     With ``q_i = (1 - kappa) y_i + kappa softmax(f_i)`` (a point of the simplex) the dual
@@ -123,7 +275,14 @@ class MultinomialLogistic(_Loss):
     """
 
     name = "log_loss"
+    task = "classification"
+    kind = "multinomial"
+    out_activation = "softmax"
     curvature = 0.5
+
+    def check_targets(self, Y):
+        if not (np.all(np.isin(Y, (0, 1))) and np.all(Y.sum(axis=1) == 1)):
+            raise ValueError("log_loss with several outputs needs one-hot targets.")
 
     @staticmethod
     def _softmax_parts(F):
@@ -140,9 +299,6 @@ class MultinomialLogistic(_Loss):
         target = np.einsum("ij,ij->i", np.asarray(F, dtype=np.float64), self._Y64)
         return float(self.weights @ (lse - target))
 
-    def gradient(self, F):
-        return self.value_and_gradient(F)[1]
-
     def value_and_gradient(self, F):
         P, lse = self._softmax_parts(F)
         target = np.einsum("ij,ij->i", np.asarray(F, dtype=np.float64), self._Y64)
@@ -156,26 +312,57 @@ class MultinomialLogistic(_Loss):
         return float(-self.weights @ xlogy(Q, Q).sum(axis=1))
 
 
-LOSSES = ("squared_error", "log_loss")
+class Hinge(Loss):
+    """``l(f, y) = max(0, 1 - y f)`` for ``y`` in {-1, +1}: not smooth, so only the
+    robust program (PDHG) takes it. Its worst-case conjugate is ``-lambda`` on
+    ``lambda = -y p`` in ``[0, c]``."""
+
+    name = "hinge"
+    task = "classification"
+    kind = "margin"
+    smooth = False
+    robust = True
+    out_activation = "logistic"
+
+    def check_targets(self, Y):
+        if not np.all(np.isin(Y, (-1, 1))):
+            raise ValueError("hinge needs targets in {-1, +1}.")
+
+    def pointwise(self, z):
+        return np.maximum(1.0 - z, 0.0)
+
+    def pointwise_derivative(self, z):
+        return -(z < 1.0).astype(np.float64)
+
+    def conjugate_sum(self, p, Q, y, c, eps):
+        return float(-np.clip(-y * p, 0.0, c).sum())
 
 
-def make_loss(name, Y, sample_weight=None):
-    """The loss object for ``name`` and targets ``Y`` (n, c).
+#: Every loss, by the name the estimators' ``loss`` parameter takes.
+LOSSES = {loss.name: loss for loss in (SquaredError, BinaryLogistic, Hinge)}
+
+
+def loss_names(task, *, smooth=None, robust=None):
+    """Names of the losses for ``task`` (and, when given, with the ``smooth`` or
+    ``robust`` ability): what an estimator's ``loss`` parameter accepts."""
+    return {name for name, loss in LOSSES.items() if loss.task == task
+            and (smooth is None or loss.smooth == smooth)
+            and (robust is None or loss.robust == robust)}
+
+
+def as_loss(loss):
+    """The loss specification of ``loss`` (a name of :data:`LOSSES` or a :class:`Loss`)."""
+    if isinstance(loss, Loss):
+        return loss
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {sorted(LOSSES)} or a Loss; got {loss!r}.")
+    return LOSSES[loss]()
+
+
+def make_loss(loss, Y, sample_weight=None):
+    """The loss ``loss`` (a name or a :class:`Loss`) bound to targets ``Y`` (n, c).
 
     ``"log_loss"`` is the binary logistic loss when ``Y`` has one column (targets
     +-1) and the multinomial (softmax) loss otherwise (one-hot targets).
     """
-    Y = np.asarray(Y)
-    if Y.ndim == 1:
-        Y = Y[:, None]
-    if name == "squared_error":
-        return SquaredError(Y, sample_weight)
-    if name == "log_loss":
-        if Y.shape[1] == 1:
-            if not np.all(np.isin(Y, (-1, 1))):
-                raise ValueError("log_loss with one output needs targets in {-1, +1}.")
-            return BinaryLogistic(Y, sample_weight)
-        if not (np.all(np.isin(Y, (0, 1))) and np.all(Y.sum(axis=1) == 1)):
-            raise ValueError("log_loss with several outputs needs one-hot targets.")
-        return MultinomialLogistic(Y, sample_weight)
-    raise ValueError(f"loss must be one of {LOSSES}; got {name!r}.")
+    return as_loss(loss).bind(Y, sample_weight)

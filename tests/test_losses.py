@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from skconvexnn import solve_gated_relu
 from skconvexnn.losses import BinaryLogistic, MultinomialLogistic, SquaredError, make_loss
 
 
@@ -10,10 +11,10 @@ def _problems():
     rng = np.random.default_rng(0)
     n = 12
     w = rng.random(n)
-    yield SquaredError(rng.standard_normal((n, 3)), w), rng.standard_normal((n, 3))
-    yield BinaryLogistic(np.where(rng.random((n, 1)) > 0.5, 1.0, -1.0), w), \
+    yield SquaredError().bind(rng.standard_normal((n, 3)), w), rng.standard_normal((n, 3))
+    yield BinaryLogistic().bind(np.where(rng.random((n, 1)) > 0.5, 1.0, -1.0), w), \
         3 * rng.standard_normal((n, 1))
-    yield MultinomialLogistic(np.eye(4)[rng.integers(0, 4, n)], w), \
+    yield MultinomialLogistic().bind(np.eye(4)[rng.integers(0, 4, n)], w), \
         3 * rng.standard_normal((n, 4))
 
 
@@ -59,4 +60,11 @@ def test_make_loss_checks_target_encoding():
     with pytest.raises(ValueError, match="one-hot"):
         make_loss("log_loss", np.array([[0.5, 0.5], [1.0, 0.0]]))
     with pytest.raises(ValueError, match="loss must be one of"):
-        make_loss("hinge", np.ones(3))
+        make_loss("absolute_error", np.ones(3))
+
+
+def test_programs_without_a_gradient_refuse_the_hinge_loss():
+    # hinge is a loss of the robust program only: FISTA needs a gradient.
+    X = np.random.default_rng(0).standard_normal((10, 3))
+    with pytest.raises(ValueError, match="no gradient"):
+        solve_gated_relu(X, np.where(X[:, 0] > 0, 1.0, -1.0), X[:3].T, 0.1, loss="hinge")

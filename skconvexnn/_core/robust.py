@@ -24,6 +24,8 @@ import numpy as np
 from numba import njit
 
 HINGE, LOGISTIC, SQUARED = 0, 1, 2
+#: The kernel's code of each robust loss, by the loss's name.
+LOSS_CODES = {"hinge": HINGE, "log_loss": LOGISTIC, "squared_error": SQUARED}
 
 
 @njit(cache=True, nogil=True)
@@ -218,7 +220,7 @@ def _increasing_root(kind, lo, hi, lam0, q0, eps, sigma, c):
 
 
 @njit(cache=True, nogil=True)
-def prox_loss_conjugate(kind, P0, Q0, y, c, eps, sigma, P, Q):
+def prox_loss_conjugate(kind, P0, Q0, y, c, eps, sigma, parameter, P, Q):
     """Proximal map of ``sigma * sum_k phi_k^*`` at ``(P0, Q0)``, row by row.
 
     ``phi_k(f, a)`` is the worst-case loss of sample ``k`` (weight ``c[k]``, target
@@ -231,11 +233,13 @@ def prox_loss_conjugate(kind, P0, Q0, y, c, eps, sigma, P, Q):
     Parameters
     ----------
     kind : int
-        ``HINGE``, ``LOGISTIC`` or ``SQUARED``.
+        A value of ``LOSS_CODES``.
     P0 : ndarray of shape (n,)
     Q0 : ndarray of shape (n, m)
     y, c : ndarrays of shape (n,)
     eps, sigma : float
+    parameter : float
+        The loss's parameter (unused by these losses).
     P, Q : ndarrays like ``P0``, ``Q0``, receive the result.
     """
     n, m = Q0.shape

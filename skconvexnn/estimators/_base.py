@@ -14,12 +14,14 @@ import numpy as np
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network._base import ACTIVATIONS
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..backends import BACKENDS, check_backend
 from ..functional import check_magnitudes
+from ..losses import Loss, as_loss, loss_names
 from ..network import TwoLayerNetwork
 from ..patterns import add_intercept_column, sample_gates
 from ..solvers import SOLVERS
@@ -115,8 +117,9 @@ class BaseConvexNetwork(BaseEstimator):
         """Fit the convex program to targets ``Y`` (n, c) already encoded for ``loss``.
 
         ``output_offset`` (c,), when given, is a fixed output bias: the program fits
-        ``Y - output_offset`` and the network adds it back (``intercepts_[1]``).
-        Sets every fitted attribute and returns ``self``.
+        ``Y`` with it added to the network's output (``Y - output_offset`` for a
+        residual loss, :meth:`~skconvexnn.losses.Loss.shifted`) and the network adds it
+        back (``intercepts_[1]``). Sets every fitted attribute and returns ``self``.
         """
         # Rows without weight take no part in the fit, not even in the gate statistics.
         counted = sample_weight > 0
@@ -125,7 +128,7 @@ class BaseConvexNetwork(BaseEstimator):
         X_aug = add_intercept_column(X) if self.fit_intercept else X
         Y = np.asarray(Y, dtype=np.float64)
         if output_offset is not None:
-            Y = Y - output_offset
+            Y, loss = as_loss(loss).shifted(Y, output_offset)
 
         # Warm start only from a fit of the same shape and meaning (a toggled
         # fit_intercept with one more feature has the same shape but other gates).
@@ -209,7 +212,8 @@ class ConvexClassifierMixin:
     ``loss="log_loss"``, and uncalibrated scores otherwise.
     """
 
-    _loss_constraints: dict = {"loss": [StrOptions({"log_loss", "squared_error"})]}
+    _loss_constraints: dict = {"loss": [StrOptions(
+        loss_names("classification", smooth=True) | {"squared_error"})]}
     #: What ``fit`` asks of ``y`` (passed to ``validate_data``).
     _target_checks: dict = {}
 
@@ -295,14 +299,21 @@ class ConvexClassifierMixin:
 
 
 class ConvexRegressorMixin:
-    """Targets and predictions of the convex regressors (squared error, several outputs).
+    """Targets and predictions of the convex regressors (several outputs).
 
-    With ``fit_intercept=True`` the (weighted) mean of ``y`` is the network's output
-    bias (not regularized, as in ``MLPRegressor``) and the convex program fits ``y``
-    minus that mean, so predictions shift with the targets.
+    ``loss`` is a name of :data:`skconvexnn.losses.LOSSES` or a
+    :class:`~skconvexnn.losses.Loss` with its parameters. With ``fit_intercept=True``
+    the loss's baseline (the weighted mean of ``y`` for a residual loss) is the
+    network's output bias (not regularized, as in ``MLPRegressor``) and the convex
+    program fits ``y`` around it, so predictions shift with the targets. Predictions
+    are the network's output through the loss's ``out_activation`` (``"identity"``,
+    or ``"exp"`` for a log link).
     """
 
-    _loss_constraints: dict = {"loss": [StrOptions({"squared_error"})]}
+    _loss_constraints: dict = {"loss": [StrOptions(loss_names("regression", smooth=True)),
+                                        Loss]}
+    #: What a ``Loss`` passed as ``loss`` must be able to do (see ``Loss``).
+    _loss_abilities: dict = {"smooth": True}
     _target_checks: dict = {"multi_output": True, "y_numeric": True}
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -326,18 +337,26 @@ class ConvexRegressorMixin:
         return self._fit_convex(X, Y, sample_weight, self.loss, output_offset=offset)
 
     def _encode_targets(self, y, sample_weight):
-        """Program targets ``(n, c)`` and the output offset (the weighted mean of ``y``
-        with ``fit_intercept``, else None). Sets ``out_activation_``."""
+        """Program targets ``(n, c)`` and the output offset (the loss's baseline with
+        ``fit_intercept``, else None). Sets ``out_activation_``."""
+        loss = as_loss(self.loss)
+        if loss.task != "regression" or any(
+                getattr(loss, ability) != value
+                for ability, value in self._loss_abilities.items()):
+            raise ValueError(f"{type(self).__name__} takes a regression loss with "
+                             f"{self._loss_abilities}; got {loss!r}.")
         self._y_is_1d = y.ndim == 1
-        self.out_activation_ = "identity"
+        self.out_activation_ = loss.out_activation
         Y = y[:, None] if y.ndim == 1 else y
-        offset = (np.average(Y, axis=0, weights=sample_weight) if self.fit_intercept
-                  else None)
+        loss.check_targets(Y)
+        offset = loss.baseline(Y, sample_weight) if self.fit_intercept else None
         return Y, offset
 
     def predict(self, X):
         """Predicted targets, shape (n_samples,) or (n_samples, n_outputs) like ``y``."""
         out = self._forward(self._validate_X_predict(X))
+        # The output activation maps the network's output to a prediction in place.
+        ACTIVATIONS[self.out_activation_](out)
         return out.ravel() if self._y_is_1d else out
 
     def __sklearn_tags__(self):

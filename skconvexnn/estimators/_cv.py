@@ -21,6 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._path import alpha_grid, alpha_max, secant_prediction
+from ..losses import as_loss
 from ..patterns import add_intercept_column
 from ._base import BaseConvexNetwork
 from ._docs import (ATTRIBUTES, CV_ATTRIBUTES, CV_N_JOBS, CV_PARAMETERS,
@@ -141,10 +142,11 @@ class _ConvexCV:
         counted = sample_weight > 0
         X, Y, sample_weight = X[counted], Y[counted], sample_weight[counted]
         X_aug = add_intercept_column(X) if self.fit_intercept else X
+        loss = self.loss
         if offset is not None:
-            Y = Y - offset
+            Y, loss = as_loss(loss).shifted(Y, offset)
         top = alpha_max(X_aug, Y, self._sample_gates(X, sample_weight), program="gated",
-                        loss=self.loss, sample_weight=sample_weight, backend=self.backend)
+                        loss=loss, sample_weight=sample_weight, backend=self.backend)
         return alpha_grid(top, self.alphas, self.eps)
 
     def _fold_estimator(self):

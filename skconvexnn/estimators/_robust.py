@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..functional import solve_robust_relu
 from ..interval_bounds import worst_case_bounds
+from ..losses import Loss, as_loss, loss_names
 from ..patterns import robust_gates
 from ._base import BaseConvexNetwork
 from ._docs import ATTRIBUTES, PARAMETERS, RELU_PARAMETERS, without_parameters
@@ -103,8 +104,9 @@ class _RobustProgram(_ReLUProgram):
     def _choose_gates(self, X, X_aug, Y, sample_weight, loss):
         # The gated program that proposes patterns knows the logistic loss on +-1
         # labels (two classes) or one-hot targets.
-        gated_loss = "log_loss" if loss == "hinge" else loss
-        Y_gated = (Y + 1.0) / 2.0 if loss != "squared_error" and Y.shape[1] > 1 else Y
+        margin = as_loss(loss).kind == "margin"
+        gated_loss = "log_loss" if margin else loss
+        Y_gated = (Y + 1.0) / 2.0 if margin and Y.shape[1] > 1 else Y
         gates = super()._choose_gates(X, X_aug, Y_gated, sample_weight, gated_loss)
         if self.eps > 0 and self.fit_intercept:
             gates = robust_gates(X_aug, gates, self.eps, n_perturbed=self._n_perturbed(X_aug))
@@ -222,7 +224,7 @@ class RobustConvexReLUClassifier(_RobustProgram, ConvexReLUClassifier):
 
     _parameter_constraints: dict = {
         **BaseConvexNetwork._parameter_constraints,
-        "loss": [StrOptions({"log_loss", "hinge"})],
+        "loss": [StrOptions(loss_names("classification", robust=True))],
         **_ReLUProgram._pattern_constraints,
         **_RobustProgram._robust_constraints,
     }
@@ -297,10 +299,11 @@ class RobustConvexReLURegressor(_RobustProgram, ConvexReLURegressor):
 
     _parameter_constraints: dict = {
         **BaseConvexNetwork._parameter_constraints,
-        "loss": [StrOptions({"squared_error"})],
+        "loss": [StrOptions(loss_names("regression", robust=True)), Loss],
         **_ReLUProgram._pattern_constraints,
         **_RobustProgram._robust_constraints,
     }
+    _loss_abilities: dict = {"robust": True}
 
     def __init__(self, n_patterns=100, *, eps=0.05, alpha=1e-3, loss="squared_error",
                  fit_intercept=True, patterns="gated", solver="auto", max_iter=20000,

@@ -42,7 +42,6 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import log1p
 
 from .._progress import Progress
 from ..backends import get_backend
@@ -151,31 +150,10 @@ class RobustOperator:
 
 
 def worst_case_losses(loss, f, A, y, eps):
-    """Per-sample worst-case loss (without the weights) of outputs ``f`` and
+    """Per-sample worst-case ``loss`` (without the weights) of outputs ``f`` and
     sensitivities ``A`` (n, m)."""
     spread = eps * np.abs(A).sum(axis=1) if A.shape[1] else np.zeros_like(f)
-    if loss == "squared_error":
-        return 0.5 * (np.abs(y - f) + spread) ** 2
-    margin = y * f - spread
-    if loss == "hinge":
-        return np.maximum(1.0 - margin, 0.0)
-    return np.logaddexp(0.0, -margin)
-
-
-def _conjugate_sum(loss, p, Q, y, c, eps):
-    """``sum_k phi_k^*(p_k, q_k)`` at a point of the conjugate's domain."""
-    if loss == "squared_error":
-        level = np.abs(p)
-        if Q.shape[1] and eps > 0:
-            level = np.maximum(level, np.abs(Q).max(axis=1) / eps)
-        return float(np.sum(p * y + level ** 2 / (2 * c)))
-    lam = np.clip(-y * p, 0.0, c)
-    if loss == "hinge":
-        return float(-lam.sum())
-    s = np.clip(lam / c, 0.0, 1.0)
-    entropy = np.where(s > 0, s * np.log(np.where(s > 0, s, 1.0)), 0.0) + np.where(
-        s < 1, (1 - s) * log1p(-np.where(s < 1, s, 0.0)), 0.0)
-    return float(np.sum(c * entropy))
+    return loss.worst_case(f, spread, y)
 
 
 def _group_norms(U):
@@ -330,13 +308,15 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
     mask : ndarray of shape (n, P)
         Activation patterns.
     y : ndarray of shape (n,)
-        +-1 labels (margin losses) or real targets (squared error).
+        +-1 labels (margin losses) or real targets (residual losses).
     c : ndarray of shape (n,)
         Positive per-sample weights of the loss.
     alpha, eps : float
     n_perturbed : int
         Number of leading columns of ``X`` an attacker moves.
-    loss : {"hinge", "log_loss", "squared_error"}
+    loss : Loss
+        A loss of :mod:`skconvexnn.losses` with ``robust = True`` (unbound: the
+        targets are ``y``).
     U0 : ndarray of shape (d, 2P), default=None
         Warm start ``[V, W]``.
     tol : float
@@ -363,7 +343,8 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
     """
     if kernels is None:
         kernels = get_backend("numba")
-    code = kernels.robust_loss_codes[loss]
+    code = kernels.robust_loss_codes[loss.name]
+    parameter = float(loss.robust_parameter)
     start = time.perf_counter()
     progress = Progress(verbose, max_iter, tol, label=label)
     n, d = X.shape
@@ -401,7 +382,7 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
     def dual_value(p, Q, KTy):
         largest = float(_group_norms(KTy).max()) if KTy.size else 0.0
         theta = 1.0 if largest <= alpha_s else alpha_s / largest
-        return -_conjugate_sum(loss, theta * p, theta * Q, y, cs, eps)
+        return -loss.conjugate_sum(theta * p, theta * Q, y, cs, eps)
 
     def pdhg_step(U, duals, KTy, omega):
         """One PDHG iteration from ``(U, duals)`` (``KTy = K^T duals``)."""
@@ -414,8 +395,8 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
         # Dual step at the extrapolated point.
         f, A, Sk, Tk = op.forward(2.0 * U_new - U)
         p_new, Q_new = np.empty(n), np.empty((n, m))
-        kernels.prox_loss_conjugate(code, p + sigma * f, np.ascontiguousarray(Q + sigma * A), y,
-                            cs, eps, sigma, p_new, Q_new)
+        kernels.prox_loss_conjugate(code, p + sigma * f, np.ascontiguousarray(Q + sigma * A),
+                                    y, cs, eps, sigma, parameter, p_new, Q_new)
         S0 = S + sigma * Sk
         if m:
             T0 = np.ascontiguousarray(T + sigma * Tk)
