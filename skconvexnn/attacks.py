@@ -27,7 +27,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from .interval_bounds import worst_case_bounds
-from .losses import LOSSES, as_loss
+from .losses import LOSSES, Loss, as_loss
 
 
 
@@ -120,7 +120,8 @@ def _encode(estimator, y, n_outputs):
 def _loss_and_gradient(loss, F, Y, index):
     """Per-sample loss of decision outputs ``F`` and its gradient in ``F``."""
     n, c = F.shape
-    if loss in LOSSES:  # a program's loss: one-vs-rest on +-1 columns, or residual
+    if isinstance(loss, Loss) or loss in LOSSES:
+        # A program's loss: one-vs-rest on +-1 columns, or averaged residuals.
         return as_loss(loss).sample_values_and_gradients(F, Y)
     if loss == "cross_entropy":
         if c == 1:
@@ -152,7 +153,7 @@ def _prepare(estimator, X, y, eps, loss, clip):
     if loss == "auto":
         loss = "margin" if is_classifier(estimator) else "squared_error"
     allowed = _attack_losses(is_classifier(estimator))
-    if loss not in allowed:
+    if (loss.name if isinstance(loss, Loss) else loss) not in allowed:
         raise ValueError(f"loss={loss!r} does not fit a "
                          f"{'classifier' if is_classifier(estimator) else 'regressor'}: "
                          f"use 'auto' or one of {sorted(allowed)}.")
@@ -324,7 +325,7 @@ def certified_bounds(estimator, X, y, eps, *, loss="auto"):
     if loss == "auto":
         loss = "log_loss" if is_classifier(estimator) else "squared_error"
     allowed = _attack_losses(is_classifier(estimator)) & set(LOSSES)
-    if loss not in allowed:
+    if (loss.name if isinstance(loss, Loss) else loss) not in allowed:
         raise ValueError(f"loss must be 'auto' or one of {sorted(allowed)}; got {loss!r}.")
     network, X, Y, index, loss, _, _ = _prepare(estimator, X, y, eps, loss, None)
     return worst_case_bounds(network[0], network[1], X, Y, index, eps, loss)

@@ -1,5 +1,7 @@
 """Docstring pieces shared by the estimators (numpydoc sections)."""
 
+from ..losses import loss_names
+
 PARAMETERS = """
     n_patterns : int, default=100
         Number of gate vectors sampled (the analogue of ``hidden_layer_sizes``). Gates
@@ -161,6 +163,24 @@ RELU_OBJECTIVE = r"""
     (every iterate is feasible) in a working-set loop; the duality gap, with multipliers
     from projections onto the activation cones, certifies the result. Gates are drawn as
     for :class:`GatedReLUClassifier`.
+"""
+
+
+def regression_loss_parameter(robust=False):
+    """The ``loss`` entry of a regressor's parameters, listing the losses it takes."""
+    names = sorted(loss_names("regression", **({"robust": True} if robust
+                                                else {"smooth": True})))
+    listed = ", ".join(f'"{name}"' for name in names)
+    return f"""
+    loss : {{{listed}}} or Loss, default="squared_error"
+        The regression loss: a name, or a :class:`~skconvexnn.losses.Loss` with its
+        parameters; :mod:`skconvexnn.losses` gives each one's formula. ``L(F, Y)``
+        above is its weighted average over samples and outputs (``"squared_error"``
+        is ``||F - Y||_F^2 / (2 n c)``, scnn's scaling). With ``fit_intercept=True``
+        the constant output of least loss (the weighted mean of ``y`` for the squared
+        error) is the network's output bias ``intercepts_[1]``, not regularized, as
+        in ``MLPRegressor``; predictions are the network's output through the loss's
+        ``out_activation`` (``out_activation_``).
 """
 
 

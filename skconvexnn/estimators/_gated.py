@@ -6,7 +6,8 @@ from ..functional import solve_gated_relu
 from ..network import gated_forward, gated_network
 from ..patterns import add_intercept_column
 from ._base import BaseConvexNetwork, ConvexClassifierMixin, ConvexRegressorMixin
-from ._docs import ATTRIBUTES, GATED_ATTRIBUTES, GATED_OBJECTIVE, PARAMETERS
+from ._docs import (ATTRIBUTES, GATED_ATTRIBUTES, GATED_OBJECTIVE, PARAMETERS,
+                    regression_loss_parameter)
 
 
 class _GatedProgram(BaseConvexNetwork):
@@ -100,18 +101,15 @@ class GatedReLURegressor(RegressorMixin, ConvexRegressorMixin, _GatedProgram):
 
     Solves the convex program
     {GATED_OBJECTIVE}
-    with ``L(F, Y) = ||F - Y||_F^2 / (2 n c)`` (scnn's scaling; weighted average with
-    ``sample_weight``). ``y`` may have several columns (``c`` outputs). With
-    ``fit_intercept=True`` the (weighted) mean of ``y`` is the network's output bias
-    ``intercepts_[1]`` (not regularized, as in ``MLPRegressor``) and the program above
-    fits ``y`` minus that mean, so predictions shift with the targets. Every fit reports
-    its certificate, ``duality_gap_``.
+    with ``L`` the regression loss (below), averaged with ``sample_weight``. ``y`` may
+    have several columns (``c`` outputs). With ``fit_intercept=True`` the program fits
+    ``y`` around a fixed output bias, so predictions shift with the targets. Every fit
+    reports its certificate, ``duality_gap_``.
 
     Parameters
     ----------
     {PARAMETERS.strip()}
-    loss : {{"squared_error"}}, default="squared_error"
-        The regression loss.
+    {regression_loss_parameter().strip()}
 
     Attributes
     ----------

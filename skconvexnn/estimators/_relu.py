@@ -11,7 +11,7 @@ from ..functional import solve_gated_relu, solve_relu
 from ..network import relu_forward, relu_network
 from ._base import BaseConvexNetwork, ConvexClassifierMixin, ConvexRegressorMixin
 from ._docs import (ATTRIBUTES, PARAMETERS, RELU_ATTRIBUTES, RELU_OBJECTIVE,
-                    RELU_PARAMETERS)
+                    RELU_PARAMETERS, regression_loss_parameter)
 
 class _ReLUProgram(BaseConvexNetwork):
     """The ReLU program's hooks: cone-constrained solve, ordinary ReLU network."""
@@ -215,17 +215,15 @@ class ConvexReLURegressor(RegressorMixin, ConvexRegressorMixin, _ReLUProgram):
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor` (one hidden
     layer, ReLU) whose training is a convex program, solved to a certified optimum:
     {RELU_OBJECTIVE}
-    with ``L(F, Y) = ||F - Y||_F^2 / (2 n c)`` (weighted average with ``sample_weight``)
-    and one output per column of ``y``. With ``fit_intercept=True`` the (weighted) mean
-    of ``y`` is the network's output bias ``intercepts_[1]`` (not regularized, as in
-    ``MLPRegressor``) and the program fits ``y`` minus that mean. :meth:`to_mlp` returns
-    the same network as a fitted ``MLPRegressor``.
+    with ``L`` the regression loss (below), averaged with ``sample_weight``, and one
+    output per column of ``y``. With ``fit_intercept=True`` the program fits ``y``
+    around a fixed output bias. :meth:`to_mlp` returns the same network as a fitted
+    ``MLPRegressor``.
 
     Parameters
     ----------
     {PARAMETERS.strip()}
-    loss : {{"squared_error"}}, default="squared_error"
-        The regression loss.
+    {regression_loss_parameter().strip()}
     {RELU_PARAMETERS.strip()}
 
     Attributes

@@ -12,7 +12,8 @@ from ..interval_bounds import worst_case_bounds
 from ..losses import Loss, as_loss, loss_names
 from ..patterns import robust_gates
 from ._base import BaseConvexNetwork
-from ._docs import ATTRIBUTES, PARAMETERS, RELU_PARAMETERS, without_parameters
+from ._docs import (ATTRIBUTES, PARAMETERS, RELU_PARAMETERS, regression_loss_parameter,
+                    without_parameters)
 from ._relu import ConvexReLUClassifier, ConvexReLURegressor, _ReLUProgram
 
 ROBUST_OBJECTIVE = r"""
@@ -262,15 +263,16 @@ class RobustConvexReLURegressor(_RobustProgram, ConvexReLURegressor):
 
     Robust training (Bai, Gautam & Sojoudi 2022) that is a convex program:
     {ROBUST_OBJECTIVE}
-    with the worst-case squared error ``(|y_i - f(x_i)| + eps ||a_i||_1)^2 / (2 c)``
-    per output (``c`` outputs, each its own program). With ``fit_intercept=True`` the
-    (weighted) mean of ``y`` is the output bias, as in :class:`ConvexReLURegressor`.
+    with the worst case of the loss over the ball, ``l(|y_i - f(x_i)| + eps
+    ||a_i||_1) / c`` per output for a residual loss ``l`` (``c`` outputs, each its own
+    program; ``(|y_i - f(x_i)| + eps ||a_i||_1)^2 / (2 c)`` for the squared error).
+    With ``fit_intercept=True`` the output bias is fixed as in
+    :class:`ConvexReLURegressor`.
 
     Parameters
     ----------
     {without_parameters(PARAMETERS, {"solver", "max_iter", "tol"}).strip()}
-    loss : {{"squared_error"}}, default="squared_error"
-        The regression loss.
+    {regression_loss_parameter(robust=True).strip()}
     {RELU_PARAMETERS.strip()}
     {ROBUST_PARAMETERS.strip()}
 
