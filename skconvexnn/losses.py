@@ -30,6 +30,7 @@ specification and targets into a bound loss.
 import copy
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 from scipy.special import expit, log1p, log_expit, xlogy
 
 
@@ -338,8 +339,88 @@ class Hinge(Loss):
         return float(-np.clip(-y * p, 0.0, c).sum())
 
 
+class Huber(Loss):
+    """``l(f, y) = sum_k H(f_k - y_k) / c`` with Huber's function ``H(r) = r^2 / 2``
+    for ``|r| <= delta`` and ``delta (|r| - delta / 2)`` beyond: the squared error
+    near the targets, the absolute error (slope ``delta``) far from them.
+
+    Dual at ``Theta = -kappa grad L(F)``, with ``psi = clip(F - Y, -delta, delta)``:
+    ``D = -kappa sum_i w_i <psi_i, y_i> / c - kappa^2 sum_i w_i ||psi_i||^2 / (2 c)``.
+    Robust worst case ``H(|y - f| + eps ||a||_1)``, whose conjugate is the squared
+    error's restricted to dual levels ``lambda <= c delta``.
+
+    Parameters
+    ----------
+    delta : float, default=1.0
+        Where the loss turns from quadratic to linear, in the units of ``y``.
+    """
+
+    name = "huber"
+    robust = True
+    _parameters = ("delta",)
+
+    def __init__(self, delta=1.0):
+        if not (np.isfinite(delta) and delta > 0):
+            raise ValueError(f"Huber's delta must be a positive finite number; got "
+                             f"{delta!r}.")
+        self.delta = float(delta)
+
+    @property
+    def robust_parameter(self):
+        return self.delta
+
+    @property
+    def curvature(self):
+        return 1.0 / self.n_outputs
+
+    def baseline(self, Y, sample_weight):
+        """The constant output of least Huber loss, per output (a location M-estimate)."""
+        w = np.asarray(sample_weight, dtype=np.float64)
+
+        def location(column):
+            if column.min() == column.max():
+                return column[0]
+            return minimize_scalar(
+                lambda b: w @ self.pointwise(b - column), bounds=(column.min(), column.max()),
+                method="bounded", options={"xatol": 1e-10 * (1 + np.abs(column).max())}).x
+
+        return np.array([location(column) for column in np.asarray(Y, dtype=np.float64).T])
+
+    def _clipped_residual(self, F):
+        return np.clip(np.asarray(F, dtype=np.float64) - self._Y64, -self.delta, self.delta)
+
+    def value(self, F):
+        r = np.asarray(F, dtype=np.float64) - self._Y64
+        return float(self.weights @ self.pointwise(r).sum(axis=1) / self.n_outputs)
+
+    def value_and_gradient(self, F):
+        psi = self._clipped_residual(F)
+        gradient = psi * (self.weights[:, None] / self.n_outputs)
+        return self.value(F), gradient.astype(F.dtype, copy=False)
+
+    def dual_value(self, F, kappa):
+        psi = self._clipped_residual(F)
+        c = self.n_outputs
+        lin = np.einsum("i,ij,ij->", self.weights, psi, self._Y64) / c
+        quad = np.einsum("i,ij,ij->", self.weights, psi, psi) / (2 * c)
+        return float(-kappa * lin - kappa ** 2 * quad)
+
+    def pointwise(self, z):
+        magnitude = np.abs(z)
+        return np.where(magnitude <= self.delta, 0.5 * z * z,
+                        self.delta * (magnitude - 0.5 * self.delta))
+
+    def pointwise_derivative(self, z):
+        return np.clip(z, -self.delta, self.delta)
+
+    def conjugate_sum(self, p, Q, y, c, eps):
+        level = np.minimum(_residual_level(p, Q, eps), c * self.delta)
+        return float(np.sum(p * y + level ** 2 / (2 * c)))
+
+
 #: Every loss, by the name the estimators' ``loss`` parameter takes.
-LOSSES = {loss.name: loss for loss in (SquaredError, BinaryLogistic, Hinge)}
+LOSSES = {loss.name: loss for loss in (SquaredError, Huber, BinaryLogistic,
+                                            Hinge)}
 
 
 def loss_names(task, *, smooth=None, robust=None):

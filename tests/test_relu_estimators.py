@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 from scipy import sparse
+from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, train_test_split
@@ -12,9 +13,9 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skconvexnn import (ConvexReLUClassifier, ConvexReLURegressor,
+from skconvexnn import (ConvexReLUClassifier, ConvexReLURegressor, GatedReLURegressor,
                         RobustConvexReLUClassifier)
-from skconvexnn.losses import make_loss
+from skconvexnn.losses import BinaryLogistic, Huber, make_loss
 from skconvexnn.patterns import add_intercept_column
 
 from certificate_checks import check_certificate
@@ -234,3 +235,42 @@ def test_certificate_holds_at_the_returned_network(Estimator, data, loss, dtype)
     X, y = data
     est = Estimator(n_patterns=20, loss=loss, random_state=0).fit(X.astype(dtype), y)
     check_certificate(est, X.astype(np.float64) if dtype == np.float64 else X, y)
+
+
+def _regression_with_outliers(seed=0, n=120):
+    X, y = _regression(n=n, seed=seed)
+    y_observed = y.copy()
+    rng = np.random.default_rng(seed + 1)
+    outliers = rng.choice(n, size=n // 10, replace=False)
+    y_observed[outliers] += rng.choice([-1.0, 1.0], size=len(outliers)) * 8.0
+    return X, y, y_observed
+
+
+@pytest.mark.parametrize("Estimator", [ConvexReLURegressor, GatedReLURegressor])
+def test_huber_loss_resists_outliers_that_pull_the_squared_error(Estimator):
+    X, y_clean, y = _regression_with_outliers()
+    params = dict(n_patterns=30, alpha=1e-3, random_state=0, tol=1e-5, max_iter=50000)
+    squared = Estimator(**params).fit(X, y)
+    huber = Estimator(loss=Huber(delta=0.5), **params).fit(X, y)
+    assert huber.converged_ and squared.converged_
+    error = {name: np.median(np.abs(est.predict(X) - y_clean))
+             for name, est in (("squared", squared), ("huber", huber))}
+    assert error["huber"] < 0.7 * error["squared"]
+    # The output bias is Huber's location of y, not the mean the outliers pull.
+    assert huber.intercepts_[1][0] == pytest.approx(Huber(delta=0.5).baseline(
+        y[:, None], np.ones(len(y)))[0])
+    if Estimator is ConvexReLURegressor:
+        check_certificate(huber, X, y)
+
+
+def test_a_loss_with_parameters_is_a_parameter_like_any_other():
+    X, _, y = _regression_with_outliers(n=60)
+    est = ConvexReLURegressor(loss=Huber(delta=0.3), n_patterns=10, alpha=1e-2,
+                              random_state=0)
+    assert clone(est).get_params()["loss"] == Huber(delta=0.3)
+    search = GridSearchCV(est, {"loss": [Huber(delta=0.3), Huber(delta=3.0), "huber"]},
+                          cv=2).fit(X, y)
+    assert len(search.cv_results_["params"]) == 3
+    assert repr(Huber(delta=0.3)) == "Huber(delta=0.3)"
+    with pytest.raises(ValueError, match="regression loss"):
+        ConvexReLURegressor(loss=BinaryLogistic()).fit(X, y)

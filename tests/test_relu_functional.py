@@ -20,6 +20,9 @@ def _problem(loss, n_outputs, fit_intercept, seed=0, n=25, d=3, n_gates=8):
     signal -= np.maximum(X @ rng.standard_normal((X.shape[1], n_outputs)), 0)
     if loss == "squared_error":
         Y = signal + 0.1 * rng.standard_normal((n, n_outputs))
+    elif loss == "huber":  # a few gross outliers, beyond Huber's delta = 1
+        Y = signal + 0.1 * rng.standard_normal((n, n_outputs))
+        Y[:4] += 5 * rng.choice([-1.0, 1.0], size=(4, n_outputs))
     elif n_outputs == 1:
         Y = np.where(signal + 0.3 * rng.standard_normal((n, 1)) > 0, 1.0, -1.0)
     else:
@@ -53,6 +56,11 @@ def cvxpy_relu_optimum(X, Y, gates, alpha, loss, sample_weight=None):
             data = w @ cp.square(F - Y[:, 0]) / 2
         else:
             data = cp.sum(cp.multiply(w[:, None], cp.square(F - Y))) / (2 * c)
+    elif loss == "huber":  # cp.huber(r, 1) = 2 H(r) for Huber's H with delta = 1
+        if c == 1:
+            data = w @ cp.huber(F - Y[:, 0], 1.0) / 2
+        else:
+            data = cp.sum(cp.multiply(w[:, None], cp.huber(F - Y, 1.0))) / (2 * c)
     elif c == 1:
         data = w @ cp.logistic(-cp.multiply(Y[:, 0], F))
     else:
@@ -65,7 +73,8 @@ def cvxpy_relu_optimum(X, Y, gates, alpha, loss, sample_weight=None):
     return problem.value
 
 
-CASES = [("squared_error", 1), ("squared_error", 3), ("log_loss", 1), ("log_loss", 3)]
+CASES = [("squared_error", 1), ("squared_error", 3), ("log_loss", 1), ("log_loss", 3),
+         ("huber", 1), ("huber", 3)]
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False], ids=["intercept", "no-intercept"])

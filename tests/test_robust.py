@@ -14,6 +14,7 @@ from skconvexnn import (ConvexReLUClassifier, ConvexReLURegressor,
 from skconvexnn._core.robust import project_pattern_set
 from skconvexnn.attacks import certified_bounds, pgd
 from skconvexnn.functional import certificate_holds
+from skconvexnn.losses import Huber
 from skconvexnn.patterns import activation_patterns, add_intercept_column, robust_gates
 from skconvexnn.penalties import ConeConstrainedGroupL2
 from skconvexnn.solvers.pdhg import (RobustOperator, _slack, _violation, restore_feasibility,
@@ -42,6 +43,12 @@ def _cvxpy_robust_objective(X, Y, gates, alpha, eps, loss, n_perturbed):
         data = cp.sum(cp.logistic(spread - cp.multiply(y, f))) / n
     elif loss == "hinge":
         data = cp.sum(cp.pos(1 + spread - cp.multiply(y, f))) / n
+    elif loss == "huber":
+        # H(z) = min {u^2 / 2 + delta v : u + v >= z, v >= 0} (delta = 1): DCP for a
+        # convex, non-negative z = |y - f| + spread, where cp.huber(z) is not.
+        u, v = cp.Variable(n), cp.Variable(n, nonneg=True)
+        constraints.append(u + v >= cp.abs(y - f) + spread)
+        data = cp.sum(cp.square(u) / 2 + v) / n
     else:
         data = cp.sum(cp.square(cp.abs(y - f) + spread)) / (2 * n)
     penalty = alpha * (cp.sum(cp.norm(V, axis=0)) + cp.sum(cp.norm(W, axis=0)))
@@ -53,14 +60,16 @@ def _cvxpy_robust_objective(X, Y, gates, alpha, eps, loss, n_perturbed):
 def _small_problem(loss, seed=0, n=36, d=3, n_gates=6):
     rng = np.random.default_rng(seed)
     X0 = rng.standard_normal((n, d))
-    if loss == "squared_error":
+    if loss in ("squared_error", "huber"):
         y = np.maximum(X0[:, 0], 0) - X0[:, 1] + 0.1 * rng.standard_normal(n)
+        if loss == "huber":  # outliers beyond Huber's delta = 1
+            y[:4] += 4 * rng.choice([-1.0, 1.0], size=4)
     else:
         y = np.sign(X0[:, 0] + 0.5 * X0[:, 1] ** 2 - 0.3 + 0.3 * rng.standard_normal(n))
     return add_intercept_column(X0), y[:, None], rng.standard_normal((d + 1, n_gates))
 
 
-@pytest.mark.parametrize("loss", ["log_loss", "hinge", "squared_error"])
+@pytest.mark.parametrize("loss", ["log_loss", "hinge", "squared_error", "huber"])
 @pytest.mark.parametrize("eps", [0.0, 0.05, 0.15])
 def test_optimum_matches_cvxpy(loss, eps):
     X, Y, gates = _small_problem(loss)
@@ -333,3 +342,16 @@ def test_robust_program_is_the_same_on_the_numpy_backend():
     numpy = solve_robust_relu(X, Y, gates, 1e-2, 0.05, n_perturbed=3, max_iter=400,
                               backend="numpy")
     assert numpy.objective == pytest.approx(numba.objective, rel=1e-10)
+
+
+def test_robust_huber_regressor_certifies_its_worst_case():
+    X, y = _small_problem("huber", n=60)[0][:, :-1], _small_problem("huber", n=60)[1][:, 0]
+    reg = RobustConvexReLURegressor(eps=0.05, loss=Huber(delta=0.5), n_patterns=10,
+                                    alpha=1e-2, random_state=0, tol=1e-5).fit(X, y)
+    assert reg.converged_ and reg.constraint_violation_ == 0.0
+    worst, _ = certified_bounds(reg, X, y, 0.05, loss=reg.loss)
+    assert reg.robust_loss_ == pytest.approx(worst.mean(), rel=1e-12)
+    _, attacked = pgd(reg, X, y, 0.05, loss=reg.loss, random_state=0, return_losses=True)
+    assert reg.robust_loss_ >= Huber(delta=0.5).pointwise(reg.predict(X) - y).mean()
+    assert np.all(attacked <= worst + 1e-9)
+    check_certificate(reg, X, y)

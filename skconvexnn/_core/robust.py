@@ -15,7 +15,9 @@ Two sets recur (MATH.md section 5, derived in the module docstring of the solver
   linear. The root is located among the breakpoints and solved exactly on its piece.
 
 * the **conjugate of a worst-case loss** ``phi(f, a) = c l(y f - eps ||a||_1)`` (margin
-  losses) or ``c/2 (|y - f| + eps ||a||_1)^2`` (squared error). Its proximal map reduces
+  losses), ``c/2 (|y - f| + eps ||a||_1)^2`` (squared error) or ``c H(|y - f| + eps
+  ||a||_1)`` (Huber: the squared error's conjugate with the dual level capped at
+  ``c delta``). Its proximal map reduces
   to one increasing scalar equation in the dual level ``lambda``; it is solved by
   safeguarded Newton steps to machine precision.
 """
@@ -23,9 +25,9 @@ Two sets recur (MATH.md section 5, derived in the module docstring of the solver
 import numpy as np
 from numba import njit
 
-HINGE, LOGISTIC, SQUARED = 0, 1, 2
+HINGE, LOGISTIC, SQUARED, HUBER = 0, 1, 2, 3
 #: The kernel's code of each robust loss, by the loss's name.
-LOSS_CODES = {"hinge": HINGE, "log_loss": LOGISTIC, "squared_error": SQUARED}
+LOSS_CODES = {"hinge": HINGE, "log_loss": LOGISTIC, "squared_error": SQUARED, "huber": HUBER}
 
 
 @njit(cache=True, nogil=True)
@@ -176,7 +178,7 @@ def _loss_slope(kind, lam, lam0, q0, eps, sigma, c):
             return np.inf
         base = sigma * np.log(s / (1.0 - s)) + (lam - lam0)
     else:
-        # lam0 holds |p0 - sigma y| for the squared error.
+        # lam0 holds |p0 - sigma y| for the squared error and Huber.
         excess = lam0 - lam
         base = sigma * lam / c - (excess if excess > 0.0 else 0.0)
     return base - eps * _box_excess(q0, eps, lam)
@@ -193,7 +195,7 @@ def _loss_curvature(kind, lam, lam0, q0, eps, sigma, c):
     if kind == LOGISTIC:
         s = lam / c
         base = 1.0 + sigma / (c * s * (1.0 - s))
-    elif kind == SQUARED:
+    elif kind == SQUARED or kind == HUBER:
         base = sigma / c + (1.0 if lam < lam0 else 0.0)
     return base + eps * eps * count
 
@@ -226,7 +228,8 @@ def prox_loss_conjugate(kind, P0, Q0, y, c, eps, sigma, parameter, P, Q):
     ``phi_k(f, a)`` is the worst-case loss of sample ``k`` (weight ``c[k]``, target
     ``y[k]``, margin losses with ``y = +-1``). Its conjugate is finite on
     ``{p = -y lambda, ||q||_inf <= eps lambda, lambda in dom}`` (margin losses) or
-    ``{|p|, ||q||_inf / eps <= lambda}`` (squared error), so the prox is a clip of ``q``
+    ``{|p|, ||q||_inf / eps <= lambda}`` (squared error; Huber adds ``lambda <= c
+    delta``), so the prox is a clip of ``q``
     to the box of half-width ``eps lambda`` with ``lambda`` the root of one increasing
     scalar equation.
 
@@ -239,13 +242,14 @@ def prox_loss_conjugate(kind, P0, Q0, y, c, eps, sigma, parameter, P, Q):
     y, c : ndarrays of shape (n,)
     eps, sigma : float
     parameter : float
-        The loss's parameter (unused by these losses).
+        The loss's parameter: Huber's ``delta`` (unused by the others).
     P, Q : ndarrays like ``P0``, ``Q0``, receive the result.
     """
     n, m = Q0.shape
     for k in range(n):
         q0 = Q0[k]
-        if kind == SQUARED:
+        residual = kind == SQUARED or kind == HUBER
+        if residual:
             b = P0[k] - sigma * y[k]
             lam0 = abs(b)
             lo, hi = 0.0, lam0
@@ -253,6 +257,8 @@ def prox_loss_conjugate(kind, P0, Q0, y, c, eps, sigma, parameter, P, Q):
                 if eps > 0.0 and abs(q0[i]) / eps > hi:
                     hi = abs(q0[i]) / eps
             hi = hi * 1.000001 + 1e-300
+            if kind == HUBER:
+                hi = min(hi, c[k] * parameter)
         else:
             lam0 = -y[k] * P0[k]
             lo, hi = 0.0, c[k]
@@ -262,7 +268,7 @@ def prox_loss_conjugate(kind, P0, Q0, y, c, eps, sigma, parameter, P, Q):
             lam = hi
         else:
             lam = _increasing_root(kind, lo, hi, lam0, q0, eps, sigma, c[k])
-        if kind == SQUARED:
+        if residual:
             b = P0[k] - sigma * y[k]
             P[k] = min(max(b, -lam), lam)
         else:
