@@ -418,9 +418,84 @@ class Huber(Loss):
         return float(np.sum(p * y + level ** 2 / (2 * c)))
 
 
+class Poisson(Loss):
+    """Half the Poisson deviance with a log link, as ``MLPRegressor(loss="poisson")``:
+    ``l(f, y) = sum_k (exp(g_k) - y_k g_k + y_k log y_k - y_k) / c`` at ``g = f + b``,
+    for counts or rates ``y >= 0``. Predictions are ``exp(g)`` (``out_activation =
+    "exp"``); ``b`` is the fixed output bias (``log`` of the weighted mean of ``y``
+    with ``fit_intercept``).
+
+    Dual at ``Theta = -kappa grad L(F)``, with ``mu = exp(g)`` and ``m = kappa mu +
+    (1 - kappa) y >= 0``: ``D = -sum_i w_i sum_k (m log m - m - y log y + y - (m - y)
+    b) / c``. Its curvature ``mu / c`` is unbounded: FISTA's step starts from its value
+    at the start and backtracks from there.
+    """
+
+    name = "poisson"
+    kind = "log_link"
+    out_activation = "exp"
+    #: The fixed output bias ``b`` (c,) added to the network's output; None is zero.
+    offset = None
+
+    def check_targets(self, Y):
+        if np.any(np.asarray(Y) < 0):
+            raise ValueError("loss='poisson' needs non-negative targets y (counts or rates).")
+
+    def baseline(self, Y, sample_weight):
+        """``log`` of the weighted mean of ``y``: the constant output of least loss."""
+        mean = np.average(Y, axis=0, weights=sample_weight)
+        if np.any(mean <= 0):
+            raise ValueError("loss='poisson' needs targets y with a positive (weighted) "
+                             "mean in every output; got a column of zeros.")
+        return np.log(mean)
+
+    def shifted(self, Y, offset):
+        """The targets stay; the bias moves into the log link (``g = f + offset``)."""
+        loss = copy.copy(self)
+        loss.offset = np.asarray(offset, dtype=np.float64)
+        return Y, loss
+
+    def _link(self, F):
+        g = np.asarray(F, dtype=np.float64)
+        return g if self.offset is None else g + self.offset
+
+    @property
+    def curvature(self):
+        """The largest per-sample curvature at the zero network, ``max exp(b) / c``."""
+        bias = 0.0 if self.offset is None else float(np.max(self.offset))
+        return np.exp(bias) / self.n_outputs
+
+    def _value_from(self, g, mu):
+        constant = xlogy(self._Y64, self._Y64) - self._Y64
+        return float(self.weights @ (mu - self._Y64 * g + constant).sum(axis=1)
+                     / self.n_outputs)
+
+    def value(self, F):
+        g = self._link(F)
+        with np.errstate(over="ignore"):
+            return self._value_from(g, np.exp(g))
+
+    def value_and_gradient(self, F):
+        g = self._link(F)
+        with np.errstate(over="ignore"):
+            mu = np.exp(g)
+        gradient = (mu - self._Y64) * (self.weights[:, None] / self.n_outputs)
+        return self._value_from(g, mu), gradient.astype(F.dtype, copy=False)
+
+    def dual_value(self, F, kappa):
+        with np.errstate(over="ignore"):
+            mu = np.exp(self._link(F))
+        Y = self._Y64
+        m = kappa * mu + (1 - kappa) * Y
+        conjugate = xlogy(m, m) - m - xlogy(Y, Y) + Y
+        if self.offset is not None:
+            conjugate = conjugate - (m - Y) * self.offset
+        return float(-self.weights @ conjugate.sum(axis=1) / self.n_outputs)
+
+
 #: Every loss, by the name the estimators' ``loss`` parameter takes.
-LOSSES = {loss.name: loss for loss in (SquaredError, Huber, BinaryLogistic,
-                                            Hinge)}
+LOSSES = {loss.name: loss for loss in (SquaredError, Huber, Poisson,
+                                            BinaryLogistic, Hinge)}
 
 
 def loss_names(task, *, smooth=None, robust=None):

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from skconvexnn import solve_gated_relu
-from skconvexnn.losses import (BinaryLogistic, Hinge, Huber, MultinomialLogistic, SquaredError,
-                                make_loss)
+from skconvexnn.losses import (BinaryLogistic, Hinge, Huber, MultinomialLogistic, Poisson,
+                                SquaredError, make_loss)
 
-IDS = ["squared", "logistic", "softmax", "huber"]
+IDS = ["squared", "logistic", "softmax", "huber", "poisson", "poisson-offset"]
 
 
 def _problems():
@@ -21,6 +21,11 @@ def _problems():
         3 * rng.standard_normal((n, 4))
     # Residuals on both sides of delta: the quadratic and the linear pieces.
     yield Huber(delta=0.7).bind(rng.standard_normal((n, 2)), w), 2 * rng.standard_normal((n, 2))
+    # Counts with zeros, with and without an output bias in the log link.
+    counts = rng.poisson(2.0, size=(n, 2)).astype(float)
+    yield Poisson().bind(counts, w), rng.standard_normal((n, 2))
+    _, shifted = Poisson().shifted(counts, np.log(counts.mean(axis=0)))
+    yield shifted.bind(counts, w), rng.standard_normal((n, 2))
 
 
 @pytest.mark.parametrize("loss,F", list(_problems()), ids=IDS)
@@ -125,3 +130,22 @@ def test_huber_refuses_a_bad_delta():
     for delta in (0.0, -1.0, np.inf, np.nan):
         with pytest.raises(ValueError, match="delta"):
             Huber(delta=delta)
+
+
+def test_poisson_offset_is_added_to_the_output_in_the_log_link():
+    rng = np.random.default_rng(6)
+    counts = rng.poisson(3.0, size=(20, 1)).astype(float)
+    F = rng.standard_normal((20, 1))
+    b = np.array([0.4])
+    targets, shifted = Poisson().shifted(counts, b)
+    assert targets is counts  # the targets stay, the bias moves into the link
+    assert shifted.bind(counts).value(F) == pytest.approx(
+        Poisson().bind(counts).value(F + b), rel=1e-14)
+    assert Poisson().baseline(counts, np.ones(20)) == pytest.approx(np.log(counts.mean()))
+
+
+def test_poisson_refuses_negative_or_all_zero_targets():
+    with pytest.raises(ValueError, match="non-negative"):
+        make_loss("poisson", np.array([1.0, -1.0, 2.0]))
+    with pytest.raises(ValueError, match="positive"):
+        Poisson().baseline(np.zeros((4, 1)), np.ones(4))

@@ -274,3 +274,36 @@ def test_a_loss_with_parameters_is_a_parameter_like_any_other():
     assert repr(Huber(delta=0.3)) == "Huber(delta=0.3)"
     with pytest.raises(ValueError, match="regression loss"):
         ConvexReLURegressor(loss=BinaryLogistic()).fit(X, y)
+
+
+def _counts(seed=0, n=200):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 3))
+    rate = np.exp(1.0 + np.maximum(X[:, 0], 0) - 0.5 * np.abs(X[:, 1]))
+    return X, rng.poisson(rate).astype(float)
+
+
+@pytest.mark.parametrize("Estimator", [ConvexReLURegressor, GatedReLURegressor])
+def test_poisson_regressor_predicts_positive_rates_with_a_log_link(Estimator):
+    X, y = _counts()
+    est = Estimator(loss="poisson", n_patterns=20, alpha=1e-3, random_state=0,
+                    tol=1e-5, max_iter=50000).fit(X, y)
+    assert est.converged_ and est.out_activation_ == "exp"
+    prediction = est.predict(X)
+    assert np.all(prediction > 0)
+    # Better than the best constant rate (mean_poisson_deviance's D^2 > 0.3).
+    from sklearn.metrics import d2_tweedie_score
+    assert d2_tweedie_score(y, prediction, power=1) > 0.3
+    assert est.intercepts_[1][0] == pytest.approx(np.log(y.mean()))
+    if Estimator is ConvexReLURegressor:
+        check_certificate(est, X, y)
+        mlp = est.to_mlp()
+        assert mlp.loss == "poisson"
+        np.testing.assert_allclose(mlp.predict(X[:20] + 0.3), est.predict(X[:20] + 0.3),
+                                   rtol=1e-10)
+
+
+def test_poisson_regressor_refuses_negative_targets():
+    X, y = _counts(n=30)
+    with pytest.raises(ValueError, match="non-negative"):
+        ConvexReLURegressor(loss="poisson").fit(X, y - 1.0)

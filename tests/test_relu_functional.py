@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.special import xlogy
 
 from skconvexnn import solve_relu
 
@@ -23,6 +24,8 @@ def _problem(loss, n_outputs, fit_intercept, seed=0, n=25, d=3, n_gates=8):
     elif loss == "huber":  # a few gross outliers, beyond Huber's delta = 1
         Y = signal + 0.1 * rng.standard_normal((n, n_outputs))
         Y[:4] += 5 * rng.choice([-1.0, 1.0], size=(4, n_outputs))
+    elif loss == "poisson":  # counts whose log-rate is the signal
+        Y = rng.poisson(np.exp(np.clip(signal, -3, 2))).astype(float)
     elif n_outputs == 1:
         Y = np.where(signal + 0.3 * rng.standard_normal((n, 1)) > 0, 1.0, -1.0)
     else:
@@ -61,6 +64,12 @@ def cvxpy_relu_optimum(X, Y, gates, alpha, loss, sample_weight=None):
             data = w @ cp.huber(F - Y[:, 0], 1.0) / 2
         else:
             data = cp.sum(cp.multiply(w[:, None], cp.huber(F - Y, 1.0))) / (2 * c)
+    elif loss == "poisson":  # half the deviance, up to its constant (added below)
+        constant = float(w @ (xlogy(Y, Y) - Y).sum(axis=1)) / c
+        if c == 1:
+            data = w @ (cp.exp(F) - cp.multiply(Y[:, 0], F)) + constant
+        else:
+            data = cp.sum(cp.multiply(w[:, None], cp.exp(F) - cp.multiply(Y, F))) / c + constant
     elif c == 1:
         data = w @ cp.logistic(-cp.multiply(Y[:, 0], F))
     else:
@@ -74,7 +83,7 @@ def cvxpy_relu_optimum(X, Y, gates, alpha, loss, sample_weight=None):
 
 
 CASES = [("squared_error", 1), ("squared_error", 3), ("log_loss", 1), ("log_loss", 3),
-         ("huber", 1), ("huber", 3)]
+         ("huber", 1), ("huber", 3), ("poisson", 1), ("poisson", 3)]
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False], ids=["intercept", "no-intercept"])

@@ -281,12 +281,16 @@ class ConvexReLURegressor(RegressorMixin, ConvexRegressorMixin, _ReLUProgram):
         ``alpha`` set to this estimator's ``alpha`` times the number of training samples
         (MLP's full-batch scaling of the weight decay on its weights; this program also
         decays the hidden biases). Its ``predict`` agrees with this
-        estimator's on any input.
+        estimator's on any input: a log-link loss (``"poisson"``) exports as
+        ``MLPRegressor(loss="poisson")``; the others as ``"squared_error"`` (the
+        MLP's ``loss`` only matters if it is trained further).
 
         Returns
         -------
         MLPRegressor
         """
-        mlp = self._export(MLPRegressor())
-        mlp.out_activation_ = "identity"
+        # MLPRegressor has the log link of loss="poisson" (its other losses: identity).
+        log_link = self.out_activation_ == "exp"
+        mlp = self._export(MLPRegressor(loss="poisson" if log_link else "squared_error"))
+        mlp.out_activation_ = self.out_activation_
         return mlp
