@@ -12,27 +12,15 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from .backends import get_backend
-from .formulations import GatedReLUDesign, ReLUDesign, as_solver_matrix
-from .functional import _smooth_loss, _validate, solve_gated_relu, solve_relu
 from .losses import Loss, loss_names
-from .patterns import activation_patterns
-from .penalties import ConeConstrainedGroupL2
+from .programs import PROGRAMS, solve
 
-PROGRAMS = ("gated", "relu")
 #: The losses the gated and ReLU programs take (those with a gradient).
 SMOOTH_LOSSES = loss_names("classification", smooth=True) | loss_names("regression",
                                                                        smooth=True)
-
-
-def _coef_shape(program):
-    if program == "gated":
-        return lambda d, g, c: (d, g, c)
-    return lambda d, g, c: (2, d, g, c)
 
 
 @validate_params(
@@ -78,24 +66,9 @@ def alpha_max(X, Y, gates, *, program="gated", loss="squared_error", sample_weig
     >>> solve_gated_relu(X, y, gates, top).n_active, solve_gated_relu(X, y, gates, 0.9 * top).n_active > 0
     (0, True)
     """
-    X, Y, gates, sample_weight, _ = _validate(X, Y, gates, 1.0, loss, sample_weight, None,
-                                              _coef_shape(program), backend)
-    loss_obj = _smooth_loss(loss, Y, sample_weight)
-    kernels = get_backend(backend, X)
-    X = as_solver_matrix(X)
-    mask, _ = activation_patterns(X, gates, strict=strict_patterns)
-    if mask.shape[1] == 0:
-        return 0.0
-    gradient = loss_obj.gradient(np.zeros((X.shape[0], Y.shape[1]), dtype=np.float64))
-    if program == "gated":
-        design = GatedReLUDesign(X, mask, Y.shape[1], kernels)
-        G = design.full_adjoint(gradient, dtype=np.float64)
-        return float(kernels.group_norms(G).max())
-    design = ReLUDesign(X, mask, Y.shape[1], kernels)
-    G = design.full_adjoint(gradient, dtype=np.float64)
-    rows = X.toarray() if sparse.issparse(X) else X
-    cones = ConeConstrainedGroupL2(1.0, kernels, rows, mask, design.group_pattern)
-    return float(kernels.group_norms(cones.project(-G)).max())
+    program = PROGRAMS[program](strict_patterns=strict_patterns)
+    return program.alpha_max(X, Y, gates, loss=loss, sample_weight=sample_weight,
+                             backend=backend)
 
 
 def alpha_grid(top, n_alphas=20, eps=1e-3):
@@ -241,7 +214,7 @@ def path(X, Y, gates, *, program="gated", alphas=20, eps=1e-3, loss="squared_err
         if grid.size == 0 or not np.all(np.isfinite(grid)) or grid[-1] <= 0:
             raise ValueError("alphas must be positive finite numbers; got "
                              f"{np.asarray(alphas)!r}.")
-    solve = solve_gated_relu if program == "gated" else solve_relu
+    program = PROGRAMS[program](strict_patterns=strict_patterns)
     n_gates = np.asarray(gates).shape[1]
     coef_init = step = None
     records = []
@@ -252,8 +225,8 @@ def path(X, Y, gates, *, program="gated", alphas=20, eps=1e-3, loss="squared_err
             if index >= 2:
                 coef_init = secant_prediction(grid[index - 2:index],
                                               [record[0] for record in records[-2:]], alpha)
-            solution = solve(X, Y, gates, alpha, loss=loss, sample_weight=sample_weight,
-                             strict_patterns=strict_patterns, coef_init=coef_init, tol=tol,
+            solution = solve(program, X, Y, gates, alpha, loss=loss,
+                             sample_weight=sample_weight, coef_init=coef_init, tol=tol,
                              max_iter=max_iter, solver=solver, backend=backend,
                              n_jobs=n_jobs, step=step)
             step = solution.step

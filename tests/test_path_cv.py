@@ -14,7 +14,7 @@ from skconvexnn import (ConvexReLUClassifier, ConvexReLUClassifierCV, ConvexReLU
                         GatedReLURegressor, GatedReLURegressorCV, alpha_max, path,
                         solve_gated_relu, solve_relu)
 from skconvexnn.patterns import add_intercept_column
-from skconvexnn.estimators import _relu as relu_estimators
+from skconvexnn.programs import GroupLassoProgram
 
 SOLVE = {"gated": solve_gated_relu, "relu": solve_relu}
 
@@ -202,15 +202,15 @@ def test_relu_warm_path_takes_no_more_iterations_than_cold_fits(monkeypatch):
     X = rng.randn(60, 4)
     y = np.maximum(X[:, 0], 0) - X[:, 1] + 0.1 * rng.randn(60)
     counted = []
-    for name in ("solve_gated_relu", "solve_relu"):
-        solve = getattr(relu_estimators, name)
+    # Every gated and ReLU solve of the estimator goes through this one method.
+    solve = GroupLassoProgram.solve_validated
 
-        def counting(*args, _solve=solve, **kwargs):
-            solution = _solve(*args, **kwargs)
-            counted.append(solution.n_iter)
-            return solution
+    def counting(*args, **kwargs):
+        solution = solve(*args, **kwargs)
+        counted.append(solution.n_iter)
+        return solution
 
-        monkeypatch.setattr(relu_estimators, name, counting)
+    monkeypatch.setattr(GroupLassoProgram, "solve_validated", counting)
     alphas = np.geomspace(1e-1, 1e-4, 10)
     warm = ConvexReLURegressor(random_state=0, warm_start=True)
     with warnings.catch_warnings():

@@ -2,9 +2,10 @@
 and the classification / regression logic.
 
 An estimator is one of the mixins below (classifier or regressor) over
-:class:`BaseConvexNetwork`, plus a program: three hooks that say how the convex program
-is solved (``_solve``), which network its solution is (``_network``) and how that
-network predicts (``_forward``). ``_gated.py`` and ``_relu.py`` provide them.
+:class:`BaseConvexNetwork`, plus its program: ``_program()`` returns the
+:class:`~skconvexnn.programs.ConvexProgram` it solves, which also says which network its
+solution is and how that network predicts. ``_gated.py``, ``_relu.py`` and
+``_robust.py`` provide it (and, for the ReLU programs, how the patterns are chosen).
 """
 
 import warnings
@@ -20,10 +21,11 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..backends import BACKENDS, check_backend
-from ..functional import check_magnitudes
+from .._validation import check_magnitudes
 from ..losses import Loss, as_loss, loss_names
 from ..network import TwoLayerNetwork
 from ..patterns import add_intercept_column, sample_gates
+from ..programs import solve
 from ..solvers import SOLVERS
 
 #: What ``fit``/``predict`` accept: dense float arrays, CSR/CSC matrices.
@@ -49,20 +51,28 @@ class BaseConvexNetwork(BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    # --- the program's hooks --------------------------------------------------------
+    # --- the program ----------------------------------------------------------------
+
+    def _program(self):
+        """The :class:`~skconvexnn.programs.ConvexProgram` this estimator solves."""
+        raise NotImplementedError
 
     def _solve(self, X_aug, Y, gates, sample_weight, loss, coef_init, step):
         """Solve the convex program from ``coef_init`` (and FISTA step ``step``, both
-        None on a cold fit); return a solution of :mod:`skconvexnn.functional`."""
-        raise NotImplementedError
+        None on a cold fit); return a solution of :mod:`skconvexnn.solutions`."""
+        return solve(self._program(), X_aug, Y, gates, self._fit_alpha(), loss=loss,
+                     sample_weight=sample_weight, coef_init=coef_init, tol=self.tol,
+                     max_iter=self.max_iter, solver=self.solver, backend=self.backend,
+                     n_jobs=self.n_jobs, verbose=self.verbose, step=step)
 
     def _network(self, weights, output_offset):
         """The :class:`~skconvexnn.network.TwoLayerNetwork` of the convex weights."""
-        raise NotImplementedError
+        return self._program().network(weights, self.fit_intercept, output_offset)
 
     def _forward(self, X):
         """Network output (n, n_outputs_) on validated ``X``."""
-        raise NotImplementedError
+        return self._program().forward(X, self._current_network(), self.gates_,
+                                       self.fit_intercept)
 
     def _sample_gates(self, X, sample_weight):
         """The ``n_patterns`` sampled gates of a cold fit."""

@@ -2,35 +2,20 @@
 
 from sklearn.base import ClassifierMixin, RegressorMixin
 
-from ..functional import solve_gated_relu
-from ..network import gated_forward, gated_network
-from ..patterns import add_intercept_column
+from ..programs import GatedReLUProgram
 from ._base import BaseConvexNetwork, ConvexClassifierMixin, ConvexRegressorMixin
 from ._docs import (ATTRIBUTES, GATED_ATTRIBUTES, GATED_OBJECTIVE, PARAMETERS,
                     regression_loss_parameter)
 
 
 class _GatedProgram(BaseConvexNetwork):
-    """The gated ReLU program's hooks: group lasso solve, gated network."""
+    """Estimators of the gated ReLU program (a group lasso; a gated network)."""
 
     #: The network this estimator holds, for :mod:`skconvexnn.attacks`.
     _network_kind = "gated"
 
-    def _solve(self, X_aug, Y, gates, sample_weight, loss, coef_init, step):
-        return solve_gated_relu(
-            X_aug, Y, gates, self._fit_alpha(), loss=loss, sample_weight=sample_weight,
-            coef_init=coef_init, tol=self.tol, max_iter=self.max_iter, solver=self.solver,
-            backend=self.backend, n_jobs=self.n_jobs, verbose=self.verbose, step=step)
-
-    def _network(self, weights, output_offset):
-        network = gated_network(weights, self.fit_intercept)
-        if output_offset is not None:
-            network.intercepts[1][...] = output_offset
-        return network
-
-    def _forward(self, X):
-        X_aug = add_intercept_column(X) if self.fit_intercept else X
-        return gated_forward(X, X_aug, self.gates_, self._current_network())
+    def _program(self):
+        return GatedReLUProgram()
 
 
 class GatedReLUClassifier(ClassifierMixin, ConvexClassifierMixin, _GatedProgram):

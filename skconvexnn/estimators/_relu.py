@@ -7,25 +7,22 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..functional import solve_gated_relu, solve_relu
-from ..network import relu_forward, relu_network
+from ..programs import GatedReLUProgram, ReLUProgram, solve
 from ._base import BaseConvexNetwork, ConvexClassifierMixin, ConvexRegressorMixin
 from ._docs import (ATTRIBUTES, PARAMETERS, RELU_ATTRIBUTES, RELU_OBJECTIVE,
                     RELU_PARAMETERS, regression_loss_parameter)
 
 class _ReLUProgram(BaseConvexNetwork):
-    """The ReLU program's hooks: cone-constrained solve, ordinary ReLU network."""
+    """Estimators of the cone-constrained ReLU program (an ordinary ReLU network), and
+    how they choose its patterns."""
 
     #: The network this estimator holds, for :mod:`skconvexnn.attacks`.
     _network_kind = "relu"
 
     _pattern_constraints: dict = {"patterns": [StrOptions({"gated", "random"})]}
 
-    def _solve(self, X_aug, Y, gates, sample_weight, loss, coef_init, step):
-        return solve_relu(
-            X_aug, Y, gates, self._fit_alpha(), loss=loss, sample_weight=sample_weight,
-            coef_init=coef_init, tol=self.tol, max_iter=self.max_iter, solver=self.solver,
-            backend=self.backend, n_jobs=self.n_jobs, verbose=self.verbose, step=step)
+    def _program(self):
+        return ReLUProgram()
 
     def _choose_gates(self, X, X_aug, Y, sample_weight, loss):
         """The sampled gates and, with ``patterns="gated"``, the input weights of the
@@ -41,10 +38,11 @@ class _ReLUProgram(BaseConvexNetwork):
         """Hidden units of the gated program on the sampled gates at this ``alpha``
         (warm-started from the previous fit's gated solution when there is one)."""
         gates = self._sampled_gates
-        gated = solve_gated_relu(
-            X_aug, Y, gates, self._fit_alpha(), loss=loss, sample_weight=sample_weight,
-            coef_init=self._gated_coef, tol=self.tol, max_iter=self.max_iter,
-            solver=self._gated_solver(), backend=self.backend, n_jobs=self.n_jobs)
+        gated = solve(
+            GatedReLUProgram(), X_aug, Y, gates, self._fit_alpha(), loss=loss,
+            sample_weight=sample_weight, coef_init=self._gated_coef, tol=self.tol,
+            max_iter=self.max_iter, solver=self._gated_solver(), backend=self.backend,
+            n_jobs=self.n_jobs)
         coef = np.zeros((gates.shape[0], gates.shape[1], Y.shape[1]))
         coef[:, gated.gate_indices] = gated.weights
         self._gated_coef = coef
@@ -71,12 +69,6 @@ class _ReLUProgram(BaseConvexNetwork):
         units = self._gated_units(X_aug, Y, sample_weight, loss)
         gates = np.hstack([self._sampled_gates, units])
         return gates, _transfer_by_pattern(X_aug, self.gates_, coef, gates)
-
-    def _network(self, weights, output_offset):
-        return relu_network(weights, self.fit_intercept, output_offset)
-
-    def _forward(self, X):
-        return relu_forward(X, self._current_network())
 
     def _export(self, mlp):
         """Copy the fitted network and its bookkeeping into a fresh ``mlp``."""

@@ -7,10 +7,10 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..functional import solve_robust_relu
 from ..interval_bounds import worst_case_bounds
 from ..losses import Loss, as_loss, loss_names
 from ..patterns import robust_gates
+from ..programs import RobustReLUProgram
 from ._base import BaseConvexNetwork
 from ._docs import (ATTRIBUTES, PARAMETERS, RELU_PARAMETERS, regression_loss_parameter,
                     without_parameters)
@@ -116,13 +116,13 @@ class _RobustProgram(_ReLUProgram):
     def _warm_gates(self, X, X_aug, Y, sample_weight, loss):
         return BaseConvexNetwork._warm_gates(self, X, X_aug, Y, sample_weight, loss)
 
+    def _program(self):
+        # The attacker moves the features, not the intercept column (last).
+        return RobustReLUProgram(self.eps, n_perturbed=self.n_features_in_)
+
     def _solve(self, X_aug, Y, gates, sample_weight, loss, coef_init, step):
         self._check_robust_parameters()
-        return solve_robust_relu(
-            X_aug, Y, gates, self._fit_alpha(), self.eps, loss=loss,
-            sample_weight=sample_weight, n_perturbed=self._n_perturbed(X_aug),
-            coef_init=coef_init, tol=self.tol, max_iter=self.max_iter, backend=self.backend,
-            n_jobs=self.n_jobs, verbose=self.verbose)
+        return super()._solve(X_aug, Y, gates, sample_weight, loss, coef_init, step)
 
     def _fit_convex(self, X, Y, sample_weight, loss, output_offset=None):
         self._check_robust_parameters()

@@ -1,0 +1,405 @@
+"""The convex programs, one object each, and the one entry point that solves them.
+
+A program object knows everything about one convex reformulation of two-layer
+network training:
+
+* which losses it takes (:meth:`~ConvexProgram.check_loss`) and the shape of its
+  weights in the layout of the gates (:meth:`~ConvexProgram.coef_shape`);
+* how it is solved (:meth:`~ConvexProgram.solve_validated`): for the gated and ReLU
+  programs, its operator and penalty on a given backend and thread pool
+  (:meth:`~GroupLassoProgram.build`), the packing of its weights into the solver's
+  columns and back, and the certificate of the weights returned;
+* the smallest ``alpha`` with the zero network optimal
+  (:meth:`~GroupLassoProgram.alpha_max`);
+* the two-layer network its weights define and that network's forward pass
+  (:meth:`~ConvexProgram.network`, :meth:`~ConvexProgram.forward`).
+
+:func:`solve` validates the inputs once and hands them to the program;
+:func:`~skconvexnn.solve_gated_relu`, :func:`~skconvexnn.solve_relu`,
+:func:`~skconvexnn.solve_robust_relu`, :func:`~skconvexnn.path` and the estimators
+all go through it. A new formulation is a new class here.
+"""
+
+import numpy as np
+from scipy import sparse
+from threadpoolctl import threadpool_limits
+
+from ._parallel import row_workers
+from ._validation import validate_program_inputs
+from .backends import get_backend
+from .formulations import GatedReLUDesign, ReLUDesign, as_solver_matrix
+from .losses import as_loss, loss_names
+from .network import gated_forward, gated_network, relu_forward, relu_network
+from .patterns import activation_patterns, add_intercept_column
+from .penalties import ConeConstrainedGroupL2, GroupL2
+from .solutions import (GatedReLUSolution, ReLUSolution, RobustReLUSolution,
+                        certificate_holds, history_arrays, robust_constraint_violation,
+                        summed_curves)
+from .solvers import solve_group_lasso
+from .solvers.pdhg import solve_robust_pdhg
+
+
+class ConvexProgram:
+    """One convex program over activation patterns (not for direct use).
+
+    Parameters
+    ----------
+    strict_patterns : bool, default=False
+        Patterns ``1[X g > 0]`` (scnn's convention) instead of ``1[X g >= 0]``.
+    """
+
+    #: The program's name, as :func:`~skconvexnn.path` takes it.
+    name = None
+
+    def __init__(self, *, strict_patterns=False):
+        self.strict_patterns = strict_patterns
+
+    def __repr__(self):
+        return f"{type(self).__name__}(strict_patterns={self.strict_patterns})"
+
+    def coef_shape(self, n_features, n_gates, n_outputs):
+        """Shape of the weights in the layout of ``n_gates`` gates."""
+        raise NotImplementedError
+
+    def check_loss(self, loss):
+        """The specification of ``loss`` if this program takes it; ValueError if not."""
+        spec = as_loss(loss)
+        if not spec.smooth:
+            raise ValueError(f"loss={spec.name!r} has no gradient, so only the robust "
+                             f"program takes it; the gated and ReLU programs take "
+                             f"{sorted(loss_names(spec.task, smooth=True))}.")
+        return spec
+
+    def check_options(self, options):
+        """Refuse solver options this program cannot honour (ValueError), before any
+        work; ``options`` as :func:`solve` collects them."""
+
+    def solve_validated(self, X, Y, gates, alpha, loss, sample_weight, coef_init, options):
+        """Solve on inputs :func:`solve` has validated; return the solution."""
+        raise NotImplementedError
+
+    def network(self, weights, fit_intercept, output_bias=None):
+        """The :class:`~skconvexnn.network.TwoLayerNetwork` of ``weights``."""
+        raise NotImplementedError
+
+    def forward(self, X, network, gates, fit_intercept):
+        """Output (n, n_outputs) of ``network`` (of this program's weights on ``gates``)
+        on raw features ``X``."""
+        raise NotImplementedError
+
+
+class GroupLassoProgram(ConvexProgram):
+    """A program solved as a group lasso over a masked design (FISTA in a working-set
+    loop): it provides the design and the penalty, and the packing of its weights."""
+
+    def build(self, X, mask, n_outputs, alpha, kernels, workers=None):
+        """``(design, penalty)`` of the program on the solver's rows ``X``."""
+        raise NotImplementedError
+
+    def pack(self, coef_init, keep, penalty, dtype):
+        """Starting columns of the solver from weights in the layout of the gates
+        (``keep``: the gates whose patterns are in play)."""
+        raise NotImplementedError
+
+    def unpack(self, U, n_features, n_patterns, n_outputs):
+        """Weights in the layout of the patterns from the solver's columns ``U``."""
+        raise NotImplementedError
+
+    def solution(self, result, weights, keep, mask, penalty, dtype):
+        """The solution (with its certificate) of a solver's ``result``."""
+        raise NotImplementedError
+
+    def dual_norm_of_gradient(self, design, penalty, gradient):
+        """``max_g ||A_g^T gradient||`` over the groups, in the program's dual norm."""
+        raise NotImplementedError
+
+    def solve_validated(self, X, Y, gates, alpha, loss, sample_weight, coef_init, options):
+        loss_obj = self.check_loss(loss).bind(Y, sample_weight)
+        kernels = get_backend(options["backend"], X)
+        X = as_solver_matrix(X)
+        n_features, n_outputs = X.shape[1], Y.shape[1]
+        with row_workers(options["n_jobs"]) as workers:
+            mask, keep = activation_patterns(X, gates, strict=self.strict_patterns,
+                                             workers=workers)
+            design, penalty = self.build(X, mask, n_outputs, alpha, kernels, workers)
+            if coef_init is None:
+                U0 = np.zeros((n_features, design.n_groups), dtype=X.dtype)
+            else:
+                U0 = self.pack(coef_init, keep, penalty, X.dtype)
+            result = solve_group_lasso(
+                design, loss_obj, penalty, U0, tol=options["tol"],
+                max_iter=options["max_iter"], solver=options["solver"],
+                verbose=options["verbose"], callback=options["callback"],
+                step=options["step"])
+        weights = self.unpack(result.U, n_features, len(keep), n_outputs)
+        return self.solution(result, weights, keep, mask, penalty, X.dtype)
+
+    def alpha_max(self, X, Y, gates, *, loss="squared_error", sample_weight=None,
+                  backend="auto"):
+        """Smallest ``alpha`` at which the zero network solves the program: the dual
+        norm of the loss gradient at zero (see :func:`skconvexnn.alpha_max`)."""
+        X, Y, gates, sample_weight, _ = validate_program_inputs(
+            X, Y, gates, 1.0, loss, sample_weight, None, self.coef_shape, backend)
+        loss_obj = self.check_loss(loss).bind(Y, sample_weight)
+        kernels = get_backend(backend, X)
+        X = as_solver_matrix(X)
+        mask, _ = activation_patterns(X, gates, strict=self.strict_patterns)
+        if mask.shape[1] == 0:
+            return 0.0
+        gradient = loss_obj.gradient(np.zeros((X.shape[0], Y.shape[1]), dtype=np.float64))
+        design, penalty = self.build(X, mask, Y.shape[1], 1.0, kernels)
+        return self.dual_norm_of_gradient(design, penalty, gradient)
+
+    def _common_solution(self, result, weights, keep, mask):
+        return dict(
+            weights=weights, gate_indices=keep, patterns=mask, objective=result.primal,
+            dual_objective=result.dual, n_iter=result.n_iter, stalled=result.stalled,
+            objective_curve=np.asarray(result.objectives, dtype=np.float64),
+            output=result.F, history=history_arrays(result.history), step=result.step)
+
+
+class GatedReLUProgram(GroupLassoProgram):
+    r"""The gated ReLU program (Mishkin, Sahiner & Pilanci 2022): a group lasso.
+
+    .. math::
+
+        \min_U \; L\Big(\sum_j D_j X U_j,\; Y\Big) + \alpha \sum_{j,k} \|U_{jk}\|_2.
+
+    Weights of shape ``(n_features, n_gates, n_outputs)``; solver column ``k * P + j``
+    holds the block of pattern ``j`` for output ``k``.
+    """
+
+    name = "gated"
+
+    def coef_shape(self, n_features, n_gates, n_outputs):
+        return (n_features, n_gates, n_outputs)
+
+    def build(self, X, mask, n_outputs, alpha, kernels, workers=None):
+        return GatedReLUDesign(X, mask, n_outputs, kernels, workers), GroupL2(alpha, kernels)
+
+    def pack(self, coef_init, keep, penalty, dtype):
+        return coef_init[:, keep, :].transpose(0, 2, 1).reshape(coef_init.shape[0], -1)
+
+    def unpack(self, U, n_features, n_patterns, n_outputs):
+        return np.ascontiguousarray(
+            U.reshape(n_features, n_outputs, n_patterns).transpose(0, 2, 1))
+
+    def solution(self, result, weights, keep, mask, penalty, dtype):
+        return GatedReLUSolution(duality_gap=result.relative_gap, converged=result.converged,
+                                 **self._common_solution(result, weights, keep, mask))
+
+    def dual_norm_of_gradient(self, design, penalty, gradient):
+        G = design.full_adjoint(gradient, dtype=np.float64)
+        return float(design.kernels.group_norms(G).max())
+
+    def network(self, weights, fit_intercept, output_bias=None):
+        network = gated_network(weights, fit_intercept)
+        if output_bias is not None:
+            network.intercepts[1][...] = output_bias
+        return network
+
+    def forward(self, X, network, gates, fit_intercept):
+        X_aug = add_intercept_column(X) if fit_intercept else X
+        return gated_forward(X, X_aug, gates, network)
+
+
+class ReLUProgram(GroupLassoProgram):
+    r"""The cone-constrained ReLU program (Pilanci & Ergen 2020).
+
+    .. math::
+
+        \min_{V, W} \; L\Big(\sum_j D_j X (V_j - W_j),\; Y\Big)
+        + \alpha \sum_{j,k} \big(\|V_{jk}\|_2 + \|W_{jk}\|_2\big)
+        \quad \text{s.t.} \quad (2 D_j - I) X V_{jk} \ge 0,\; (2 D_j - I) X W_{jk} \ge 0.
+
+    Weights of shape ``(2, n_features, n_gates, n_outputs)`` (``[V, W]``); solver column
+    ``k * 2P + s * P + j`` holds ``[V, W][s]`` of pattern ``j``, output ``k``. Its gap
+    certifies the weights returned only where they lie in their cones.
+    """
+
+    name = "relu"
+
+    def coef_shape(self, n_features, n_gates, n_outputs):
+        return (2, n_features, n_gates, n_outputs)
+
+    def build(self, X, mask, n_outputs, alpha, kernels, workers=None):
+        design = ReLUDesign(X, mask, n_outputs, kernels, workers)
+        rows = X.toarray() if sparse.issparse(X) else X
+        penalty = ConeConstrainedGroupL2(alpha, kernels, rows, mask, design.group_pattern,
+                                         workers=workers)
+        return design, penalty
+
+    def pack(self, coef_init, keep, penalty, dtype):
+        U0 = coef_init[:, :, keep, :].transpose(1, 3, 0, 2).reshape(coef_init.shape[1], -1)
+        return penalty.project(np.asarray(U0, dtype=np.float64)).astype(dtype)
+
+    def unpack(self, U, n_features, n_patterns, n_outputs):
+        return np.ascontiguousarray(
+            U.reshape(n_features, n_outputs, 2, n_patterns).transpose(2, 0, 3, 1))
+
+    def solution(self, result, weights, keep, mask, penalty, dtype):
+        violation = penalty.constraint_violation(result.U)
+        feasible = certificate_holds(violation, penalty.X, weights, dtype)
+        return ReLUSolution(
+            duality_gap=result.relative_gap if feasible else np.nan,
+            converged=result.converged and feasible, constraint_violation=violation,
+            **self._common_solution(result, weights, keep, mask))
+
+    def dual_norm_of_gradient(self, design, penalty, gradient):
+        G = design.full_adjoint(gradient, dtype=np.float64)
+        return float(design.kernels.group_norms(penalty.project(-G)).max())
+
+    def network(self, weights, fit_intercept, output_bias=None):
+        return relu_network(weights, fit_intercept, output_bias)
+
+    def forward(self, X, network, gates, fit_intercept):
+        return relu_forward(X, network)
+
+
+class RobustReLUProgram(ReLUProgram):
+    r"""The adversarially robust ReLU program (Bai, Gautam & Sojoudi 2022).
+
+    For every output ``k`` (the outputs separate: one-vs-rest for classes)
+
+    .. math::
+
+        \min_{V, W} \; \sum_i w_i\, \ell^{\mathrm{wc}}_i
+        + \alpha \sum_j \big(\|V_j\|_2 + \|W_j\|_2\big)
+        \quad \text{s.t.} \quad (2 D_j - I) X V_j \ge \epsilon \|V_j^f\|_1,\;
+        (2 D_j - I) X W_j \ge \epsilon \|W_j^f\|_1,
+
+    with the worst case ``l^wc`` of the loss over the l_inf ball of radius ``eps``
+    (:meth:`skconvexnn.losses.Loss.worst_case`), solved by restarted PDHG per output
+    on one thread. Its network is the ReLU program's.
+
+    Parameters
+    ----------
+    eps : float
+        The l_inf radius, ``>= 0``.
+    n_perturbed : int, default=None
+        How many leading columns of ``X`` an attacker moves; None: all.
+    strict_patterns : bool, default=False
+    """
+
+    name = "robust"
+
+    def __init__(self, eps, *, n_perturbed=None, strict_patterns=False):
+        super().__init__(strict_patterns=strict_patterns)
+        self.eps = eps
+        self.n_perturbed = n_perturbed
+
+    def __repr__(self):
+        return (f"RobustReLUProgram(eps={self.eps!r}, n_perturbed={self.n_perturbed!r}, "
+                f"strict_patterns={self.strict_patterns})")
+
+    def check_loss(self, loss):
+        spec = as_loss(loss)
+        if not spec.robust:
+            raise ValueError(
+                f"loss must be one with a worst case over the l_inf ball, one of "
+                f"{sorted(loss_names('classification', robust=True))} or "
+                f"{sorted(loss_names('regression', robust=True))}; got {spec!r}.")
+        return spec
+
+    def check_options(self, options):
+        """Refuse what the robust solver cannot honour, before any work."""
+        if not (np.isfinite(self.eps) and self.eps >= 0):
+            raise ValueError(f"eps must be a non-negative finite number; got {self.eps!r}.")
+        if options["n_jobs"] not in (None, 1):
+            raise ValueError(
+                f"The robust program is solved on one thread (its PDHG's products are "
+                f"plain BLAS calls, pinned to one thread): n_jobs must be None or 1; got "
+                f"{options['n_jobs']!r}. Run several fits in parallel instead (e.g. "
+                f"GridSearchCV(n_jobs=...)).")
+
+    def solve_validated(self, X, Y, gates, alpha, loss, sample_weight, coef_init, options):
+        loss = self.check_loss(loss)
+        eps = self.eps
+        kernels = get_backend(options["backend"], X)
+        if loss.kind == "margin" and not np.all(np.abs(Y) == 1):
+            raise ValueError(f"loss={loss.name!r} needs labels +-1 in Y.")
+        n_perturbed = X.shape[1] if self.n_perturbed is None else int(self.n_perturbed)
+        if not 0 <= n_perturbed <= X.shape[1]:
+            raise ValueError(f"n_perturbed must be in [0, {X.shape[1]}]; got {n_perturbed}.")
+        dense = X.toarray() if sparse.issparse(X) else np.asarray(X)
+        rows = np.ascontiguousarray(dense, dtype=np.float64)
+        n_outputs = Y.shape[1]
+        weights = sample_weight / sample_weight.sum()
+        if loss.kind == "residual":  # averaged over the outputs
+            weights = weights / n_outputs
+        # PDHG's products are plain BLAS calls, and OpenBLAS's busy-waiting threads
+        # collapse on a loaded machine (a 17 s fit took 468 s; benchmarks/RESULTS.md
+        # section 8.2): one thread.
+        with threadpool_limits(limits=1, user_api="blas"):
+            mask, keep = activation_patterns(rows, gates, strict=self.strict_patterns)
+            P, d = mask.shape[1], rows.shape[1]
+            coef = np.zeros((2, d, P, n_outputs))
+            results, history, offset_iter, offset_time = [], [], 0, 0.0
+            for k in range(n_outputs):
+                U0 = None
+                if coef_init is not None:
+                    U0 = np.hstack([coef_init[0, :, keep, k].T, coef_init[1, :, keep, k].T])
+                result = solve_robust_pdhg(rows, mask, Y[:, k], weights, alpha, eps,
+                                           n_perturbed, loss, U0=U0, tol=options["tol"],
+                                           max_iter=options["max_iter"],
+                                           verbose=options["verbose"],
+                                           label=f"robust output {k}" if n_outputs > 1
+                                           else "robust",
+                                           candidate_directions=gates[:, keep],
+                                           kernels=kernels)
+                coef[0, :, :, k], coef[1, :, :, k] = result.U[:, :P], result.U[:, P:]
+                history += [(it + offset_iter, t + offset_time, obj, gap)
+                            for it, t, obj, gap in result.history]
+                offset_iter += result.n_iter
+                offset_time += result.history[-1][1] if result.history else 0.0
+                results.append(result)
+        coef = coef.astype(X.dtype)
+        weights64 = coef.astype(np.float64)
+        primal = sum(r.primal for r in results)
+        dual = sum(r.dual for r in results)
+        penalty = alpha * float(
+            np.sqrt(np.einsum("sdpk,sdpk->spk", weights64, weights64)).sum())
+        output = np.einsum("np,dpk,nd->nk", mask.astype(np.float64),
+                           weights64[0] - weights64[1], rows)
+        violation = robust_constraint_violation(rows, mask, weights64, eps, n_perturbed)
+        # The gap certifies the returned weights only where they satisfy the constraints.
+        feasible = certificate_holds(violation, rows, weights64, X.dtype)
+        if not feasible:
+            gap = np.nan
+        else:
+            gap = max(primal - dual, 0.0) / primal if primal > 0 else 0.0
+        return RobustReLUSolution(
+            weights=coef, gate_indices=keep, patterns=mask, objective=primal,
+            dual_objective=dual, duality_gap=gap, n_iter=offset_iter,
+            converged=feasible and all(r.converged for r in results), stalled=False,
+            objective_curve=summed_curves([r.objectives for r in results]),
+            output=output, history=history_arrays(history), step=None,
+            constraint_violation=violation, worst_case_loss=primal - penalty)
+
+
+#: The programs :func:`~skconvexnn.path` and :func:`~skconvexnn.alpha_max` take by name.
+PROGRAMS = {program.name: program for program in (GatedReLUProgram, ReLUProgram)}
+
+
+def solve(program, X, Y, gates, alpha, *, loss="squared_error", sample_weight=None,
+          coef_init=None, tol=1e-6, max_iter=10000, solver="auto", backend="auto",
+          n_jobs=None, verbose=0, callback=None, step=None):
+    """Solve the convex ``program`` for given gates: the one entry point.
+
+    Validates the inputs (a clear ValueError before any compiled kernel runs), drops
+    rows with zero weight, and hands the rest to ``program``. Arguments as in
+    :func:`~skconvexnn.solve_gated_relu`; ``program`` is a :class:`ConvexProgram`.
+
+    Returns
+    -------
+    GatedReLUSolution, ReLUSolution or RobustReLUSolution
+        As the program gives it, with its certificate.
+    """
+    options = dict(tol=tol, max_iter=max_iter, solver=solver, backend=backend,
+                   n_jobs=n_jobs, verbose=verbose, callback=callback, step=step)
+    program.check_loss(loss)
+    program.check_options(options)
+    X, Y, gates, sample_weight, coef_init = validate_program_inputs(
+        X, Y, gates, alpha, loss, sample_weight, coef_init, program.coef_shape, backend)
+    return program.solve_validated(X, Y, gates, alpha, loss, sample_weight, coef_init,
+                                   options)
