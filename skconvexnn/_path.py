@@ -17,6 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 
 from .losses import Loss, loss_names
 from .programs import PROGRAMS, solve
+from .solvers import Solver
 
 #: The losses the gated and ReLU programs take (those with a gradient).
 SMOOTH_LOSSES = loss_names("classification", smooth=True) | loss_names("regression",
@@ -155,7 +156,7 @@ class RegularizationPath:
      "sample_weight": ["array-like", None], "strict_patterns": ["boolean"],
      "tol": [Interval(Real, 0, None, closed="neither")],
      "max_iter": [Interval(Integral, 1, None, closed="left")],
-     "solver": [str], "backend": [str], "n_jobs": [Integral, None]},
+     "solver": [str, Solver], "backend": [str], "n_jobs": [Integral, None]},
     prefer_skip_nested_validation=True)
 def path(X, Y, gates, *, program="gated", alphas=20, eps=1e-3, loss="squared_error",
          sample_weight=None, strict_patterns=False, tol=1e-6, max_iter=10000,

@@ -35,8 +35,8 @@ from .penalties import ConeConstrainedGroupL2, GroupL2
 from .solutions import (GatedReLUSolution, ReLUSolution, RobustReLUSolution,
                         certificate_holds, history_arrays, robust_constraint_violation,
                         summed_curves)
-from .solvers import solve_group_lasso
-from .solvers.pdhg import solve_robust_pdhg
+from .solvers import resolve_solver, solve_group_lasso
+from .solvers.pdhg import RobustOperator, solve_robust_pdhg
 
 
 class ConvexProgram:
@@ -50,6 +50,10 @@ class ConvexProgram:
 
     #: The program's name, as :func:`~skconvexnn.path` takes it.
     name = None
+    #: The kind of program, for the solvers (:data:`~skconvexnn.solvers.SOLVERS`), and
+    #: the solver ``"auto"`` means.
+    kind = None
+    default_solver = None
 
     def __init__(self, *, strict_patterns=False):
         self.strict_patterns = strict_patterns
@@ -62,12 +66,10 @@ class ConvexProgram:
         raise NotImplementedError
 
     def check_loss(self, loss):
-        """The specification of ``loss`` if this program takes it; ValueError if not."""
+        """The specification of ``loss`` if this program and its default solver take
+        it; ValueError if not."""
         spec = as_loss(loss)
-        if not spec.smooth:
-            raise ValueError(f"loss={spec.name!r} has no gradient, so only the robust "
-                             f"program takes it; the gated and ReLU programs take "
-                             f"{sorted(loss_names(spec.task, smooth=True))}.")
+        resolve_solver("auto", self.kind, self.default_solver).check_loss(spec)
         return spec
 
     def check_options(self, options):
@@ -91,6 +93,9 @@ class ConvexProgram:
 class GroupLassoProgram(ConvexProgram):
     """A program solved as a group lasso over a masked design (FISTA in a working-set
     loop): it provides the design and the penalty, and the packing of its weights."""
+
+    kind = "group_lasso"
+    default_solver = "working_set"
 
     def build(self, X, mask, n_outputs, alpha, kernels, workers=None):
         """``(design, penalty)`` of the program on the solver's rows ``X``."""
@@ -292,6 +297,9 @@ class RobustReLUProgram(ReLUProgram):
         return (f"RobustReLUProgram(eps={self.eps!r}, n_perturbed={self.n_perturbed!r}, "
                 f"strict_patterns={self.strict_patterns})")
 
+    kind = "robust"
+    default_solver = "pdhg"
+
     def check_loss(self, loss):
         spec = as_loss(loss)
         if not spec.robust:
@@ -299,7 +307,7 @@ class RobustReLUProgram(ReLUProgram):
                 f"loss must be one with a worst case over the l_inf ball, one of "
                 f"{sorted(loss_names('classification', robust=True))} or "
                 f"{sorted(loss_names('regression', robust=True))}; got {spec!r}.")
-        return spec
+        return super().check_loss(spec)
 
     def check_options(self, options):
         """Refuse what the robust solver cannot honour, before any work."""
@@ -311,6 +319,11 @@ class RobustReLUProgram(ReLUProgram):
                 f"plain BLAS calls, pinned to one thread): n_jobs must be None or 1; got "
                 f"{options['n_jobs']!r}. Run several fits in parallel instead (e.g. "
                 f"GridSearchCV(n_jobs=...)).")
+
+    def operator(self, rows, mask, n_perturbed):
+        """The program's operator ``K`` for one output (the ``a`` and ``t`` blocks left
+        out when ``eps = 0``)."""
+        return RobustOperator(rows, mask, n_perturbed if self.eps > 0 else 0)
 
     def solve_validated(self, X, Y, gates, alpha, loss, sample_weight, coef_init, options):
         loss = self.check_loss(loss)
@@ -339,8 +352,9 @@ class RobustReLUProgram(ReLUProgram):
                 U0 = None
                 if coef_init is not None:
                     U0 = np.hstack([coef_init[0, :, keep, k].T, coef_init[1, :, keep, k].T])
-                result = solve_robust_pdhg(rows, mask, Y[:, k], weights, alpha, eps,
-                                           n_perturbed, loss, U0=U0, tol=options["tol"],
+                result = solve_robust_pdhg(self.operator(rows, mask, n_perturbed),
+                                           Y[:, k], weights, alpha, eps, loss, U0=U0,
+                                           tol=options["tol"],
                                            max_iter=options["max_iter"],
                                            verbose=options["verbose"],
                                            label=f"robust output {k}" if n_outputs > 1
@@ -387,17 +401,20 @@ def solve(program, X, Y, gates, alpha, *, loss="squared_error", sample_weight=No
     """Solve the convex ``program`` for given gates: the one entry point.
 
     Validates the inputs (a clear ValueError before any compiled kernel runs), drops
-    rows with zero weight, and hands the rest to ``program``. Arguments as in
-    :func:`~skconvexnn.solve_gated_relu`; ``program`` is a :class:`ConvexProgram`.
+    rows with zero weight, and hands the rest to ``program`` with the solver chosen
+    from the registry (:data:`~skconvexnn.solvers.SOLVERS`: one the program accepts,
+    given a loss it can use). Arguments as in :func:`~skconvexnn.solve_gated_relu`;
+    ``program`` is a :class:`ConvexProgram`.
 
     Returns
     -------
     GatedReLUSolution, ReLUSolution or RobustReLUSolution
         As the program gives it, with its certificate.
     """
+    solver = resolve_solver(solver, program.kind, program.default_solver)
+    solver.check_loss(program.check_loss(loss))
     options = dict(tol=tol, max_iter=max_iter, solver=solver, backend=backend,
                    n_jobs=n_jobs, verbose=verbose, callback=callback, step=step)
-    program.check_loss(loss)
     program.check_options(options)
     X, Y, gates, sample_weight, coef_init = validate_program_inputs(
         X, Y, gates, alpha, loss, sample_weight, coef_init, program.coef_shape, backend)

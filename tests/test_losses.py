@@ -76,7 +76,7 @@ def test_make_loss_checks_target_encoding():
 def test_programs_without_a_gradient_refuse_the_hinge_loss():
     # hinge is a loss of the robust program only: FISTA needs a gradient.
     X = np.random.default_rng(0).standard_normal((10, 3))
-    with pytest.raises(ValueError, match="no gradient"):
+    with pytest.raises(ValueError, match="needs a loss with a gradient"):
         solve_gated_relu(X, np.where(X[:, 0] > 0, 1.0, -1.0), X[:3].T, 0.1, loss="hinge")
 
 

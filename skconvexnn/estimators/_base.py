@@ -26,7 +26,7 @@ from ..losses import Loss, as_loss, loss_names
 from ..network import TwoLayerNetwork
 from ..patterns import add_intercept_column, sample_gates
 from ..programs import solve
-from ..solvers import SOLVERS
+from ..solvers import solver_names
 
 #: What ``fit``/``predict`` accept: dense float arrays, CSR/CSC matrices.
 _ACCEPT_SPARSE = ["csr", "csc"]
@@ -40,7 +40,7 @@ class BaseConvexNetwork(BaseEstimator):
         "n_patterns": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "fit_intercept": ["boolean"],
-        "solver": [StrOptions(set(SOLVERS))],
+        "solver": [StrOptions({"auto", *solver_names("group_lasso")})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],

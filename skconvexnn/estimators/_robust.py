@@ -11,6 +11,7 @@ from ..interval_bounds import worst_case_bounds
 from ..losses import Loss, as_loss, loss_names
 from ..patterns import robust_gates
 from ..programs import RobustReLUProgram
+from ..solvers import solver_names
 from ._base import BaseConvexNetwork
 from ._docs import (ATTRIBUTES, PARAMETERS, RELU_PARAMETERS, regression_loss_parameter,
                     without_parameters)
@@ -84,7 +85,7 @@ class _RobustProgram(_ReLUProgram):
 
     _robust_constraints: dict = {
         "eps": [Interval(Real, 0, None, closed="left")],
-        "solver": [StrOptions({"auto", "pdhg"})],
+        "solver": [StrOptions({"auto", *solver_names("robust")})],
     }
 
     def _check_robust_parameters(self):

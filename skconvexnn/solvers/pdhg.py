@@ -296,24 +296,21 @@ def _project_linearized(X, signs, eps, n_perturbed, u):
     return u + rows.T @ mu
 
 
-def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol=1e-6,
-                      max_iter=20000, verbose=0, label="pdhg", feasibility_margin=1e-12,
+def solve_robust_pdhg(op, y, c, alpha, eps, loss, U0=None, tol=1e-6, max_iter=20000,
+                      verbose=0, label="pdhg", feasibility_margin=1e-12,
                       candidate_directions=None, kernels=None):
     """Solve the robust program for one output (see the module docstring).
 
     Parameters
     ----------
-    X : ndarray of shape (n, d)
-        Rows with the intercept column last when there is one.
-    mask : ndarray of shape (n, P)
-        Activation patterns.
+    op : RobustOperator
+        The program's operator on its rows and patterns (built by the program, with
+        ``n_perturbed = 0`` when ``eps = 0``); its block scales are set here.
     y : ndarray of shape (n,)
         +-1 labels (margin losses) or real targets (residual losses).
     c : ndarray of shape (n,)
         Positive per-sample weights of the loss.
     alpha, eps : float
-    n_perturbed : int
-        Number of leading columns of ``X`` an attacker moves.
     loss : Loss
         A loss of :mod:`skconvexnn.losses` with ``robust = True`` (unbound: the
         targets are ``y``).
@@ -347,10 +344,7 @@ def solve_robust_pdhg(X, mask, y, c, alpha, eps, n_perturbed, loss, U0=None, tol
     parameter = float(loss.robust_parameter)
     start = time.perf_counter()
     progress = Progress(verbose, max_iter, tol, label=label)
-    n, d = X.shape
-    P = mask.shape[1]
-    m = int(n_perturbed) if eps > 0 else 0
-    op = RobustOperator(X, mask, m)
+    n, d, P, m = op.n, op.d, op.P, op.m
     y = np.ascontiguousarray(y, dtype=np.float64)
     # Internal scaling: weights averaging one (the objective scales with them).
     kappa = 1.0 / float(np.mean(c))

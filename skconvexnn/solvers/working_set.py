@@ -19,9 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._progress import Progress
-from .fista import fista
-
-SOLVERS = ("auto", "fista", "working_set")
+from .registry import resolve_solver
 #: Smallest working set.
 _WS_MIN_SIZE = 16
 #: Inner solves stop at this fraction of the outer duality gap (celer uses 0.3).
@@ -108,7 +106,8 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
         Stop when ``(primal - dual) / primal <= tol``.
     max_iter : int
         Budget of FISTA iterations, over all outer iterations.
-    solver : {"auto", "working_set", "fista"}
+    solver : {"auto", "working_set", "fista"} or Solver
+        A solver of the registry with an ``inner`` method (``"auto"``: working set).
     verbose : int
         0: silent; 1: a progress bar (iterations, objective, gap); 2: a line per
         iteration.
@@ -125,9 +124,8 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
     GroupLassoResult
         ``stalled`` when float32 rounding stopped progress before ``tol``.
     """
-    if solver not in SOLVERS:
-        raise ValueError(f"solver must be one of {SOLVERS}; got {solver!r}.")
-    use_working_set = solver in ("auto", "working_set")
+    solver = resolve_solver(solver, "group_lasso", "working_set")
+    use_working_set = solver.working_set
     norms = design.kernels.group_norms
     alpha = penalty.alpha
     all_groups = np.arange(design.n_groups, dtype=np.int64)
@@ -192,9 +190,9 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
         if step is None:
             step = _initial_step(op, loss)
 
-        inner = fista(op, loss, penalty.restrict(groups), U[:, groups], F, step=step,
-                      max_iter=max_iter - n_iter, tol_abs=tol_abs, tol_rel=tol_rel,
-                      callback=callback)
+        inner = solver.inner(op, loss, penalty.restrict(groups), U[:, groups], F,
+                             step=step, max_iter=max_iter - n_iter, tol_abs=tol_abs,
+                             tol_rel=tol_rel, callback=callback)
         U[:, groups] = inner.U
         F = inner.F
         step = inner.step
