@@ -1,6 +1,7 @@
 """Command line: ``python -m skconvexnn demo|fit|predict`` (also installed as ``skconvexnn``)."""
 
 import argparse
+import os
 import sys
 
 from . import cli
@@ -31,6 +32,11 @@ def main(argv=None):
         message = " ".join(str(exc).split())
         print(f"{parser.prog}: error: {message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader closed the pipe (`skconvexnn predict ... | head`): nothing more
+        # to say. Point stdout at devnull so that Python's final flush stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

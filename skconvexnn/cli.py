@@ -12,6 +12,7 @@ Errors the user can fix (a missing column, an empty file, ...) are raised as
 """
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -20,7 +21,7 @@ import joblib
 import numpy as np
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
-from sklearn.model_selection import cross_val_score
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -87,7 +88,13 @@ def add_fit_parser(commands):
     parser.add_argument("--n-patterns", type=_at_least(1, int), default=100, metavar="P",
                         help="number of sampled activation patterns (default: 100)")
     parser.add_argument("--random-state", type=int, metavar="S",
-                        help="seed of the pattern sampling")
+                        help="seed of the pattern sampling and of the shuffled CV folds "
+                             "(default: a fresh seed each run)")
+    parser.add_argument("--n-jobs", type=int, metavar="J",
+                        help="CV folds fitted in parallel (with --alpha: threads of "
+                             "the solver); -1: all cores (default: 1 fold at a time)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress lines on stderr")
     parser.add_argument("--out", required=True, metavar="MODEL",
                         help="where to save the fitted model (joblib)")
     parser.add_argument("--plots", metavar="DIR",
@@ -263,7 +270,18 @@ def make_preprocessor(numeric, categorical):
                               ("categorical", categorical_steps, categorical)])
 
 
-def make_estimator(model, task, *, alpha, cv, n_alphas, n_patterns, random_state):
+def make_folds(task, n_folds, random_state):
+    """Shuffled cross-validation folds: stratified for ``"classify"``.
+
+    Rows of a table are often sorted (by date, by the target): unshuffled folds would
+    then hold out one end of it each.
+    """
+    splitter = StratifiedKFold if task == "classify" else KFold
+    return splitter(n_folds, shuffle=True, random_state=random_state)
+
+
+def make_estimator(model, task, *, alpha, cv, n_alphas, n_patterns, random_state,
+                   n_jobs=None, verbose=0):
     """The convex network for ``model`` and ``task``.
 
     Parameters
@@ -273,34 +291,42 @@ def make_estimator(model, task, *, alpha, cv, n_alphas, n_patterns, random_state
     task : {"classify", "regress"}
     alpha : float or None
         A fixed regularization strength: the plain estimator. ``None``: the
-        cross-validated estimator, choosing among ``n_alphas`` values with ``cv`` folds.
-    cv, n_alphas, n_patterns, random_state : int
+        cross-validated estimator, choosing among ``n_alphas`` values with the folds
+        ``cv``.
+    cv : int or cross-validation splitter
+    n_alphas, n_patterns, random_state, n_jobs, verbose : int
         As the estimators' parameters.
     """
     plain, cross_validated = ESTIMATORS[model, task]
     if alpha is not None:
-        return plain(n_patterns, alpha=alpha, random_state=random_state)
-    return cross_validated(n_patterns, alphas=n_alphas, cv=cv, random_state=random_state)
+        return plain(n_patterns, alpha=alpha, random_state=random_state, n_jobs=n_jobs,
+                     verbose=verbose)
+    return cross_validated(n_patterns, alphas=n_alphas, cv=cv, random_state=random_state,
+                           n_jobs=n_jobs, verbose=verbose)
 
 
-def fit_pipeline(pipeline, X, y, cv):
+def fit_pipeline(pipeline, X, y, cv, verbose=0):
     """Fit ``pipeline`` and return its cross-validation score (mean, std).
 
     With a cross-validated final step, the score is that estimator's at its chosen
-    ``alpha_``; otherwise the whole pipeline is cross-validated over ``cv`` folds
-    before the final fit on all rows.
+    ``alpha_``; otherwise the whole pipeline is cross-validated over the folds ``cv``
+    before the final fit on all rows. ``verbose`` prints a line per fold.
     """
     if hasattr(pipeline[-1], "alphas"):
         pipeline.fit(X, y)
         results, best = pipeline[-1].cv_results_, pipeline[-1].best_index_
         return results["mean_test_score"][best], results["std_test_score"][best]
-    scores = cross_val_score(pipeline, X, y, cv=cv)
+    scores = cross_val_score(pipeline, X, y, cv=cv, verbose=2 if verbose else 0)
+    if verbose:
+        print(f"{type(pipeline[-1]).__name__}: fit on all {len(X)} rows", flush=True)
     pipeline.fit(X, y)
     return scores.mean(), scores.std()
 
 
-def save_plots(estimator, directory):
+def save_plots(estimator, directory, title=""):
     """Save ``convergence.png`` (and ``path.png`` for CV estimators) into ``directory``.
+
+    ``title`` (the model, the data file, the alpha) heads every figure.
 
     Returns
     -------
@@ -322,6 +348,8 @@ def save_plots(estimator, directory):
     written = []
     for filename, display in displays.items():
         figure = display.from_estimator(estimator).figure_
+        if title:
+            figure.suptitle(title, fontsize="medium")
         written.append(os.path.join(directory, filename))
         figure.savefig(written[-1])
         plt.close(figure)
@@ -350,17 +378,26 @@ def run_fit(args, file=None):
     task = args.task or infer_task(y)
     check_task(y, task)
     numeric, categorical = split_columns(X)
-    estimator = make_estimator(args.model, task, alpha=args.alpha, cv=args.cv,
+    folds = make_folds(task, args.cv, args.random_state)
+    estimator = make_estimator(args.model, task, alpha=args.alpha, cv=folds,
                                n_alphas=args.n_alphas, n_patterns=args.n_patterns,
-                               random_state=args.random_state)
+                               random_state=args.random_state, n_jobs=args.n_jobs,
+                               verbose=0 if args.quiet else 1)
     pipeline = Pipeline([("preprocess", make_preprocessor(numeric, categorical)),
                          ("network", estimator)])
     print(f"data: {len(X)} rows, {X.shape[1]} feature columns ({len(numeric)} numeric, "
           f"{len(categorical)} categorical), target {args.target!r}", file=file)
     how = "given" if args.task else "inferred"
     print(f"task: {task} ({how}); model: {type(estimator).__name__}", file=file)
+    seed = ("--random-state " + str(args.random_state) if args.random_state is not None
+            else "a fresh seed: pass --random-state for the same folds")
+    print(f"CV: {args.cv} shuffled{' stratified' if task == 'classify' else ''} folds "
+          f"({seed})", file=file)
     start = time.perf_counter()
-    mean, std = fit_pipeline(pipeline, X, y, args.cv)
+    # Progress (the estimators' verbose lines and bars) goes to stderr, the report
+    # to stdout.
+    with contextlib.redirect_stdout(sys.stderr):
+        mean, std = fit_pipeline(pipeline, X, y, folds, verbose=not args.quiet)
     elapsed = time.perf_counter() - start
     network = pipeline[-1]
     print(_alpha_line(network, args.cv), file=file)
@@ -372,7 +409,10 @@ def run_fit(args, file=None):
                  "feature_columns": X.columns.tolist(), "version": __version__}, args.out)
     print(f"saved: {args.out}", file=file)
     if args.plots:
-        for path in save_plots(network, args.plots):
+        alpha = network.alpha_ if hasattr(network, "alpha_") else network.alpha
+        title = (f"{type(network).__name__} on {os.path.basename(args.data)}, "
+                 f"alpha={alpha:.3g}")
+        for path in save_plots(network, args.plots, title):
             print(f"plot: {path}", file=file)
     return 0
 
@@ -438,4 +478,5 @@ def run_predict(args, file=None):
         print(f"wrote {len(predictions)} predictions to {args.out}", file=file)
     else:
         predictions.to_csv(file, index=False)
+        file.flush()  # a closed pipe surfaces here, where main() handles it
     return 0

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import joblib
 import numpy as np
 import pytest
 
@@ -185,3 +186,66 @@ def test_cv_needs_two_folds(classification_csv, capsys):
               "--out", "m"])
     assert exit_info.value.code == 2
     assert "argument --cv: must be at least 2" in capsys.readouterr().err
+
+
+def test_progress_goes_to_stderr_and_folds_run_in_parallel(classification_csv, tmp_path,
+                                                           capsys):
+    status = main(["fit", str(classification_csv), "--target", "label", "--cv", "3",
+                   "--n-jobs", "2", "--out", str(tmp_path / "m.joblib")] + FAST)
+    captured = capsys.readouterr()
+    assert status == 0
+    for fold in (1, 2, 3):
+        assert f"fold {fold}/3 done" in captured.err
+    assert "refit on all 120 rows" in captured.err
+    assert "done" not in captured.out  # the report alone on stdout
+    assert "CV: 3 shuffled stratified folds (--random-state 0)" in captured.out
+
+    main(["fit", str(classification_csv), "--target", "label", "--cv", "3", "--quiet",
+          "--out", str(tmp_path / "m.joblib")] + FAST)
+    assert capsys.readouterr().err == ""
+
+
+def test_folds_are_shuffled_so_a_table_sorted_by_its_target_is_fair(tmp_path, capsys):
+    # Sorted by the target, unshuffled folds would each hold out one range of y.
+    frame = _tabular(150).drop(columns="label").sort_values("y")
+    path = tmp_path / "sorted.csv"
+    frame.to_csv(path, index=False)
+    model = tmp_path / "m.joblib"
+    assert main(["fit", str(path), "--target", "y", "--cv", "3", "--quiet",
+                 "--out", str(model)] + FAST) == 0
+    network = joblib.load(model)["pipeline"][-1]
+    assert network.cv.shuffle and network.cv.random_state == 0
+    held_out = [np.sort(test) for _, test in network.cv.split(frame)]
+    assert all(np.ptp(fold) > 100 for fold in held_out)  # spread over the sorted rows
+
+
+def test_plot_titles_name_the_model_the_data_and_alpha(regression_csv, tmp_path, capsys,
+                                                       monkeypatch):
+    from matplotlib.figure import Figure
+
+    titles = []
+    save = Figure.savefig
+
+    def recording(self, *args, **kwargs):
+        titles.append(self._suptitle.get_text())
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", recording)
+    main(["fit", str(regression_csv), "--target", "y", "--cv", "3", "--quiet",
+          "--out", str(tmp_path / "m.joblib"), "--plots", str(tmp_path / "plots")] + FAST)
+    assert len(titles) == 2
+    assert all(title.startswith("GatedReLURegressorCV on train.csv, alpha=")
+               for title in titles)
+
+
+def test_predict_into_a_closed_pipe_exits_quietly(classification_csv, tmp_path):
+    model = tmp_path / "model.joblib"
+    assert main(["fit", str(classification_csv), "--target", "label", "--quiet",
+                 "--alpha", "1e-2", "--cv", "2", "--out", str(model)] + FAST) == 0
+    many = tmp_path / "many.csv"  # more than a pipe's buffer of predictions
+    pd.concat([_tabular(seed=s) for s in range(60)]).to_csv(many, index=False)
+    command = " ".join(_console_script() + ["predict", str(model), str(many)])
+    result = subprocess.run(f"{command} | head -1", shell=True, capture_output=True,
+                            text=True)
+    assert result.stdout == "label,proba_no,proba_yes\n"
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr

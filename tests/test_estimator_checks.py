@@ -1,11 +1,15 @@
 """scikit-learn's estimator contract, for every estimator."""
 
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skconvexnn import (ConvexReLUClassifier, ConvexReLUClassifierCV, ConvexReLURegressor,
                         ConvexReLURegressorCV, GatedReLUClassifier, GatedReLUClassifierCV,
                         GatedReLURegressor, GatedReLURegressorCV,
                         RobustConvexReLUClassifier, RobustConvexReLURegressor)
+
+#: Most of the suite's time: `pytest -m "not slow"` leaves these out for a first check.
+pytestmark = pytest.mark.slow
 
 _SAMPLE_WEIGHT_REASON = (
     "An iterative solver: weighted and repeated fits agree to the solver's tolerance, "

@@ -12,7 +12,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
-from scipy.stats import rankdata
 from sklearn.base import _fit_context, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring, get_scorer_names
@@ -42,6 +41,13 @@ def _cv_constraints(estimator_class):
         "scoring": [StrOptions(set(get_scorer_names())), callable, None],
     })
     return constraints
+
+
+def _min_ranks(values):
+    """Ranks of ``values`` from 1 (smallest), ties sharing the smallest rank (as
+    ``scipy.stats.rankdata(method="min")``, without importing scipy.stats: a second
+    of start-up)."""
+    return np.searchsorted(np.sort(values), values, side="left").astype(np.int64) + 1
 
 
 def _same_gates(first, second):
@@ -119,11 +125,24 @@ class _ConvexCV:
         splits = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
         estimator = self._fold_estimator()
         scorer = check_scoring(estimator, scoring=self.scoring)
-        folds = Parallel(n_jobs=self.n_jobs)(
+        paths = Parallel(n_jobs=self.n_jobs, return_as="generator")(
             delayed(_fold_path)(estimator.__sklearn_clone__(), X, y, sample_weight, train,
                                 test, self.alphas_, scorer)
             for train, test in splits)
+        start = time.perf_counter()
+        folds = []
+        for fold in paths:
+            folds.append(fold)
+            if self.verbose:
+                best = int(np.argmax(fold["score"]))
+                print(f"{type(self).__name__}: fold {len(folds)}/{len(splits)} done "
+                      f"({time.perf_counter() - start:.1f} s): best score "
+                      f"{fold['score'][best]:.4f} at alpha={self.alphas_[best]:.3g} of "
+                      f"{len(self.alphas_)}", flush=True)
         self._record(folds)
+        if self.verbose:
+            print(f"{type(self).__name__}: refit on all {X.shape[0]} rows at "
+                  f"alpha={self.alpha_:.3g}", flush=True)
         return self._fit_convex(X, Y, sample_weight, self.loss, output_offset=offset)
 
     def _alpha_grid(self, X, Y, offset, sample_weight):
@@ -164,7 +183,7 @@ class _ConvexCV:
         results.update({f"split{k}_test_score": row for k, row in enumerate(scores)})
         results.update(
             mean_test_score=mean, std_test_score=scores.std(axis=0),
-            rank_test_score=rankdata(-mean, method="min").astype(np.int64),
+            rank_test_score=_min_ranks(-mean),
             mean_fit_time=stacked["fit_time"].mean(axis=0),
             mean_n_neurons=stacked["n_neurons"].mean(axis=0),
             mean_duality_gap=stacked["duality_gap"].mean(axis=0))
