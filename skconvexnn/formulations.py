@@ -11,7 +11,6 @@ through :meth:`GatedReLUDesign.restrict`.
 import numpy as np
 from scipy import sparse
 
-from ._core.masked_ops import column_runs
 from ._parallel import RowWorkers
 
 
@@ -23,6 +22,40 @@ FLOAT_MASK_BYTES = 256 * 2**20
 SHORT_RUNS = 8
 GATHERED_MASK_BYTES = 64 * 2**20
 PATTERN_GATHER_ROWS = 8192
+
+
+
+def column_runs(cols, starts):
+    """The columns in play as runs of consecutive mask columns, output by output.
+
+    Parameters
+    ----------
+    cols : ndarray of shape (m,), int
+        The mask column (pattern) of each column in play.
+    starts : ndarray of shape (c + 1,), int
+        Columns of output ``k`` are ``starts[k]:starts[k + 1]``.
+
+    Returns
+    -------
+    runs : ndarray of shape (r, 3), int64
+        ``(first, stop, first_pattern)``: columns ``first:stop`` read the mask columns
+        ``first_pattern : first_pattern + stop - first``.
+    run_starts : ndarray of shape (c + 1,), int64
+        Runs of output ``k`` are ``run_starts[k]:run_starts[k + 1]``.
+    """
+    cols = np.asarray(cols, dtype=np.int64)
+    runs, run_starts = [], [0]
+    for k in range(len(starts) - 1):
+        lo, hi = int(starts[k]), int(starts[k + 1])
+        if hi > lo:
+            breaks = lo + 1 + np.flatnonzero(np.diff(cols[lo:hi]) != 1)
+            firsts = np.concatenate([[lo], breaks])
+            stops = np.concatenate([breaks, [hi]])
+            runs.append(np.column_stack([firsts, stops, cols[firsts]]))
+        run_starts.append(run_starts[-1] + (len(runs[-1]) if hi > lo else 0))
+    runs = np.vstack(runs) if runs else np.zeros((0, 3), dtype=np.int64)
+    return (np.ascontiguousarray(runs, dtype=np.int64),
+            np.asarray(run_starts, dtype=np.int64))
 
 
 class GatedReLUDesign:

@@ -10,7 +10,7 @@ from threadpoolctl import threadpool_limits
 
 from skconvexnn.backends import NUMPY, check_backend, get_backend
 from skconvexnn import _parallel
-from skconvexnn._core.masked_ops import column_runs
+from skconvexnn.formulations import column_runs
 from skconvexnn._parallel import RowWorkers
 from skconvexnn.formulations import GatedReLUDesign, RestrictedGatedDesign
 

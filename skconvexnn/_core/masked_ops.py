@@ -3,7 +3,8 @@
 The model output is ``F[:, k] = sum_j D_j X U[:, j, k]``. The solvers work on a set of
 ``m`` columns (a working set) ordered by output, so that the columns of output ``k``
 are ``starts[k]:starts[k + 1]``; they read their patterns from the ``n x P`` 0/1 mask
-directly, as runs of consecutive mask columns (:func:`column_runs`), so no ``n x m``
+directly, as runs of consecutive mask columns
+(:func:`skconvexnn.formulations.column_runs`), so no ``n x m``
 copy of the mask is made and the inner loops stay contiguous. Then one dense product
 ``Z = X @ U`` (BLAS, ``n x d x m``) does the heavy work and :func:`masked_rowsum`
 folds ``Z`` into ``F``; the adjoint
@@ -21,39 +22,6 @@ from numba import njit
 _REASSOCIATE = {"reassoc", "contract"}
 
 
-def column_runs(cols, starts):
-    """The columns in play as runs of consecutive mask columns, output by output.
-
-    Parameters
-    ----------
-    cols : ndarray of shape (m,), int
-        The mask column (pattern) of each column in play.
-    starts : ndarray of shape (c + 1,), int
-        Columns of output ``k`` are ``starts[k]:starts[k + 1]``.
-
-    Returns
-    -------
-    runs : ndarray of shape (r, 3), int64
-        ``(first, stop, first_pattern)``: columns ``first:stop`` read the mask columns
-        ``first_pattern : first_pattern + stop - first``.
-    run_starts : ndarray of shape (c + 1,), int64
-        Runs of output ``k`` are ``run_starts[k]:run_starts[k + 1]``.
-    """
-    cols = np.asarray(cols, dtype=np.int64)
-    runs, run_starts = [], [0]
-    for k in range(len(starts) - 1):
-        lo, hi = int(starts[k]), int(starts[k + 1])
-        if hi > lo:
-            breaks = lo + 1 + np.flatnonzero(np.diff(cols[lo:hi]) != 1)
-            firsts = np.concatenate([[lo], breaks])
-            stops = np.concatenate([breaks, [hi]])
-            runs.append(np.column_stack([firsts, stops, cols[firsts]]))
-        run_starts.append(run_starts[-1] + (len(runs[-1]) if hi > lo else 0))
-    runs = np.vstack(runs) if runs else np.zeros((0, 3), dtype=np.int64)
-    return (np.ascontiguousarray(runs, dtype=np.int64),
-            np.asarray(run_starts, dtype=np.int64))
-
-
 @njit(cache=True, nogil=True, fastmath=_REASSOCIATE)
 def masked_rowsum(Z, mask, runs, run_starts, F):
     """``F[i, k] = sum_{w in output k} mask[i, pattern(w)] * Z[i, w]``.
@@ -65,7 +33,8 @@ def masked_rowsum(Z, mask, runs, run_starts, F):
     mask : ndarray of shape (n, P), uint8
         All the activation patterns, one per column.
     runs, run_starts : ndarray of int64
-        The columns in play and their patterns, from :func:`column_runs`.
+        The columns in play and their patterns, from
+        :func:`skconvexnn.formulations.column_runs`.
     F : ndarray of shape (n, c)
         Output, overwritten.
     """
