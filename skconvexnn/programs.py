@@ -262,20 +262,14 @@ class ReLUProgram(GroupLassoProgram):
 
 
 class RobustReLUProgram(ReLUProgram):
-    r"""The adversarially robust ReLU program (Bai, Gautam & Sojoudi 2022).
+    """The adversarially robust ReLU program (Bai, Gautam & Sojoudi 2022).
 
-    For every output ``k`` (the outputs separate: one-vs-rest for classes)
-
-    .. math::
-
-        \min_{V, W} \; \sum_i w_i\, \ell^{\mathrm{wc}}_i
-        + \alpha \sum_j \big(\|V_j\|_2 + \|W_j\|_2\big)
-        \quad \text{s.t.} \quad (2 D_j - I) X V_j \ge \epsilon \|V_j^f\|_1,\;
-        (2 D_j - I) X W_j \ge \epsilon \|W_j^f\|_1,
-
-    with the worst case ``l^wc`` of the loss over the l_inf ball of radius ``eps``
-    (:meth:`skconvexnn.losses.Loss.worst_case`), solved by restarted PDHG per output
-    on one thread. Its network is the ReLU program's.
+    The ReLU program with every unit's pattern kept on each training point's l_inf ball
+    of radius ``eps`` and the loss replaced by its worst case over that ball
+    (:meth:`skconvexnn.losses.Loss.worst_case`; the program is written out in
+    :func:`~skconvexnn.solve_robust_relu`). The outputs separate (one-vs-rest for
+    classes); each is solved by restarted PDHG on one thread. Its network is the ReLU
+    program's.
 
     Parameters
     ----------

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-from scipy.special import xlogy
 
 from skconvexnn import solve_gated_relu
 
 cp = pytest.importorskip("cvxpy", reason="CVXPY (test extra) checks the optimum")
+from cvxpy_datafits import data_term, program_targets  # noqa: E402 (needs cvxpy)
 
 ALPHA = 1e-2
 
@@ -18,16 +18,10 @@ def _problem(loss, n_outputs, fit_intercept, seed=0, n=25, d=3, n_gates=10):
         X = np.hstack([X, np.ones((n, 1))])
     gates = rng.standard_normal((X.shape[1], n_gates))
     signal = np.maximum(X @ rng.standard_normal((X.shape[1], n_outputs)), 0)
-    if loss == "squared_error":
-        Y = signal + 0.1 * rng.standard_normal((n, n_outputs))
-    elif loss == "huber":  # a few gross outliers, beyond Huber's delta = 1
-        Y = signal + 0.1 * rng.standard_normal((n, n_outputs))
-        Y[:4] += 5 * rng.choice([-1.0, 1.0], size=(4, n_outputs))
-    elif loss == "poisson":  # counts whose log-rate is the signal
-        Y = rng.poisson(np.exp(np.clip(signal, -3, 2))).astype(float)
-    elif n_outputs == 1:
+    Y = program_targets(loss, signal, rng)
+    if Y is None and n_outputs == 1:
         Y = np.where(signal - signal.mean() + 0.3 * rng.standard_normal((n, 1)) > 0, 1.0, -1.0)
-    else:
+    elif Y is None:
         Y = np.eye(n_outputs)[np.argmax(signal + rng.standard_normal((n, n_outputs)), axis=1)]
     return X, Y, gates
 
@@ -45,26 +39,7 @@ def cvxpy_optimum(X, Y, gates, alpha, loss, sample_weight=None):
     for k in range(c):
         columns.append(sum(cp.multiply(mask[:, j], X @ U[:, j * c + k]) for j in range(P)))
     F = cp.vstack(columns).T if c > 1 else columns[0]
-    if loss == "squared_error":
-        if c == 1:
-            data = w @ cp.square(F - Y[:, 0]) / 2
-        else:
-            data = cp.sum(cp.multiply(w[:, None], cp.square(F - Y))) / (2 * c)
-    elif loss == "huber":  # cp.huber(r, 1) = 2 H(r) for Huber's H with delta = 1
-        if c == 1:
-            data = w @ cp.huber(F - Y[:, 0], 1.0) / 2
-        else:
-            data = cp.sum(cp.multiply(w[:, None], cp.huber(F - Y, 1.0))) / (2 * c)
-    elif loss == "poisson":  # half the deviance, up to its constant (added below)
-        constant = float(w @ (xlogy(Y, Y) - Y).sum(axis=1)) / c
-        if c == 1:
-            data = w @ (cp.exp(F) - cp.multiply(Y[:, 0], F)) + constant
-        else:
-            data = cp.sum(cp.multiply(w[:, None], cp.exp(F) - cp.multiply(Y, F))) / c + constant
-    elif c == 1:
-        data = w @ cp.logistic(-cp.multiply(Y[:, 0], F))
-    else:
-        data = w @ (cp.log_sum_exp(F, axis=1) - cp.sum(cp.multiply(Y, F), axis=1))
+    data = data_term(F, Y, w, loss)
     penalty = alpha * sum(cp.norm(U[:, g]) for g in range(P * c))
     problem = cp.Problem(cp.Minimize(data + penalty))
     problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-9, tol_gap_rel=1e-9, tol_feas=1e-9)
