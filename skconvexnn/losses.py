@@ -104,9 +104,10 @@ class Loss:
     def gradient(self, F):
         return self.value_and_gradient(F)[1]
 
-    def value_and_gradient(self, F):
-        """``(value(F), gradient(F))``; losses override it to share their work."""
-        return self.value(F), self.gradient(F)
+    def value_and_gradient(self, F):  # pragma: no cover - interface
+        """``(value(F), gradient(F))``, sharing their work: what a smooth loss defines
+        (:meth:`gradient` comes from it)."""
+        raise NotImplementedError(f"{type(self).__name__} has no gradient.")
 
     def dual_value(self, F, kappa):  # pragma: no cover - interface
         raise NotImplementedError
