@@ -10,13 +10,14 @@ import time
 import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from .losses import Loss, loss_names
-from .programs import PROGRAMS, solve
+from .programs import PROGRAMS, GatedReLUProgram, solve
 from .solvers import Solver
 
 #: The losses the gated and ReLU programs take (those with a gradient).
@@ -102,6 +103,187 @@ def secant_prediction(alphas, coefs, alpha):
     """
     t = np.log(alphas[1] / alpha) / np.log(alphas[0] / alphas[1])
     return coefs[1] + t * (coefs[1] - coefs[0])
+
+
+class FixedGates:
+    """Gates that do not change along a path: the same program at every ``alpha``.
+
+    Parameters
+    ----------
+    gates : ndarray of shape (n_features, n_gates)
+    """
+
+    def __init__(self, gates):
+        self.gates = gates
+
+    def at(self, alpha):
+        """The gates of the program at ``alpha``: always ``gates``."""
+        return self.gates
+
+
+class GatedUnitGates:
+    """Sampled gates plus the hidden units of the gated program at each ``alpha``.
+
+    How the ReLU estimators choose patterns with ``patterns="gated"``: at ``alpha``,
+    the gated program (:class:`~skconvexnn.programs.GatedReLUProgram`) is solved on the
+    sampled gates, and the input weights of its hidden units join the sampled gates as
+    gates of their own (each unit's own activation pattern, the pattern the gated
+    network would learn). Down a path, each gated solve starts from the previous one.
+
+    Parameters
+    ----------
+    sampled : ndarray of shape (n_features, n_sampled)
+        The sampled gates.
+    X, Y, loss, sample_weight
+        The gated program's data (``X`` with its intercept column), as in
+        :func:`~skconvexnn.solve_gated_relu`.
+    gated_coef : ndarray of shape (n_features, n_sampled, n_outputs), default=None
+        Starting weights of the first gated solve (a previous fit's, from
+        :attr:`gated_coef`).
+    **options
+        ``tol``, ``max_iter``, ``solver``, ``backend``, ``n_jobs`` of the gated solves.
+    """
+
+    def __init__(self, sampled, X, Y, loss, sample_weight, gated_coef=None, **options):
+        self.sampled = sampled
+        self._data = (X, Y, loss, sample_weight)
+        self.gated_coef = gated_coef
+        self._options = options
+
+    def at(self, alpha):
+        """The sampled gates followed by the gated program's hidden units at ``alpha``."""
+        X, Y, loss, sample_weight = self._data
+        gated = solve(GatedReLUProgram(), X, Y, self.sampled, alpha, loss=loss,
+                      sample_weight=sample_weight, coef_init=self.gated_coef,
+                      **self._options)
+        self.gated_coef = in_gate_layout(gated.weights, gated.gate_indices,
+                                         self.sampled.shape[1])
+        units = gated.weights.reshape(X.shape[1], -1)
+        units = units[:, np.einsum("dw,dw->w", units, units, dtype=np.float64) > 0]
+        return np.hstack([self.sampled, units.astype(np.float64)])
+
+
+def in_gate_layout(weights, gate_indices, n_gates):
+    """Weights of a solution (its kept gates on axis -2) in the layout of all
+    ``n_gates`` gates, zero for gates whose pattern was empty or a duplicate."""
+    full = np.zeros(weights.shape[:-2] + (n_gates, weights.shape[-1]), dtype=weights.dtype)
+    full[..., gate_indices, :] = weights
+    return full
+
+
+def transfer_by_pattern(X, old_gates, coef, new_gates):
+    """Weights ``coef`` of ``old_gates`` (gates on axis -2) moved to the first of
+    ``new_gates`` with the same activation pattern on ``X``; zero for the others.
+
+    A warm start for a program whose gates changed: a block's pattern, not its gate,
+    is what the program sees.
+    """
+    old_patterns = np.asarray(X @ old_gates) >= 0
+    new_patterns = np.asarray(X @ new_gates) >= 0
+    columns = {}
+    for j in range(new_patterns.shape[1]):
+        columns.setdefault(new_patterns[:, j].tobytes(), j)
+    moved = np.zeros(coef.shape[:-2] + (new_gates.shape[1], coef.shape[-1]),
+                     dtype=coef.dtype)
+    for j in range(old_patterns.shape[1]):
+        target = columns.get(old_patterns[:, j].tobytes())
+        if target is not None:
+            moved[..., target, :] = coef[..., j, :]
+    return moved
+
+
+@dataclass
+class PathPoint:
+    """One solve of a path: where the next solve starts from.
+
+    Attributes
+    ----------
+    alpha : float
+    gates : ndarray of shape (n_features, n_gates)
+        The gates of the program solved.
+    coef : ndarray
+        The solution's weights in the layout of ``gates``
+        (:func:`in_gate_layout`).
+    solution : object
+        The solution (:mod:`skconvexnn.solutions`), with its certificate.
+    fit_time : float
+        Seconds of the solve (with the gates' own, for :class:`GatedUnitGates`).
+    """
+
+    alpha: float
+    gates: np.ndarray
+    coef: np.ndarray
+    solution: Any
+    fit_time: float
+
+
+def _warm_start(X, previous, gates, alpha):
+    """Starting weights (layout of ``gates``) and solver state at ``alpha``, from the
+    last one or two points of a path: their secant prediction when the last two share
+    ``gates``, the last solution when it does, else that solution moved by pattern."""
+    if not previous:
+        return None, None
+    last = previous[-1]
+    state = getattr(last.solution, "step", None)
+    if _same_gates(last.gates, gates):
+        if len(previous) == 2 and _same_gates(previous[0].gates, gates):
+            first = previous[0]
+            return secant_prediction([first.alpha, last.alpha], [first.coef, last.coef],
+                                     alpha), state
+        return last.coef, state
+    return transfer_by_pattern(X, last.gates, last.coef, gates), state
+
+
+def _same_gates(first, second):
+    return first is second or (first.shape == second.shape
+                               and np.array_equal(first, second))
+
+
+def iter_path(program, X, Y, gates, alphas, *, loss="squared_error", sample_weight=None,
+              tol=1e-6, max_iter=10000, solver="auto", backend="auto", n_jobs=None,
+              verbose=0, start=None):
+    """Solve ``program`` at each of ``alphas`` in turn, each solve warm-started from the
+    ones before; yield a :class:`PathPoint` per ``alpha``.
+
+    The one warm-start loop of the package: :func:`path`, the estimators' ``fit``
+    (a path of one ``alpha``, started from the previous fit with ``warm_start``) and
+    the CV estimators' folds all walk it. From the third ``alpha`` on, a solve starts
+    from the :func:`secant_prediction` of the two before (when they share their
+    gates); the solver also takes up its own state where the last solve left it
+    (FISTA's step size).
+
+    Parameters
+    ----------
+    program : ConvexProgram
+        The program (:mod:`skconvexnn.programs`).
+    X, Y, loss, sample_weight, tol, max_iter, solver, backend, n_jobs, verbose
+        As in :func:`~skconvexnn.solve_gated_relu`.
+    gates : ndarray of shape (n_features, n_gates), FixedGates or GatedUnitGates
+        The gates, or what gives the gates at each ``alpha`` (its ``at(alpha)``).
+    alphas : sequence of float
+        In the order solved (decreasing, for warm starts that help).
+    start : PathPoint, default=None
+        A previous point to start from (a warm ``fit``).
+
+    Yields
+    ------
+    PathPoint
+    """
+    source = gates if hasattr(gates, "at") else FixedGates(gates)
+    previous = [] if start is None else [start]
+    for alpha in alphas:
+        alpha = float(alpha)
+        begin = time.perf_counter()
+        at_alpha = source.at(alpha)
+        coef_init, step = _warm_start(X, previous, at_alpha, alpha)
+        solution = solve(program, X, Y, at_alpha, alpha, loss=loss,
+                         sample_weight=sample_weight, coef_init=coef_init, tol=tol,
+                         max_iter=max_iter, solver=solver, backend=backend, n_jobs=n_jobs,
+                         verbose=verbose, step=step)
+        coef = in_gate_layout(solution.weights, solution.gate_indices, at_alpha.shape[1])
+        point = PathPoint(alpha, at_alpha, coef, solution, time.perf_counter() - begin)
+        previous = previous[-1:] + [point]
+        yield point
 
 
 @dataclass
@@ -216,30 +398,15 @@ def path(X, Y, gates, *, program="gated", alphas=20, eps=1e-3, loss="squared_err
             raise ValueError("alphas must be positive finite numbers; got "
                              f"{np.asarray(alphas)!r}.")
     program = PROGRAMS[program](strict_patterns=strict_patterns)
-    n_gates = np.asarray(gates).shape[1]
-    coef_init = step = None
-    records = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for index, alpha in enumerate(grid):
-            start = time.perf_counter()
-            if index >= 2:
-                coef_init = secant_prediction(grid[index - 2:index],
-                                              [record[0] for record in records[-2:]], alpha)
-            solution = solve(program, X, Y, gates, alpha, loss=loss,
-                             sample_weight=sample_weight, coef_init=coef_init, tol=tol,
-                             max_iter=max_iter, solver=solver, backend=backend,
-                             n_jobs=n_jobs, step=step)
-            step = solution.step
-            seconds = time.perf_counter() - start
-            weights = solution.weights
-            full = np.zeros(weights.shape[:-2] + (n_gates, weights.shape[-1]),
-                            dtype=weights.dtype)
-            full[..., solution.gate_indices, :] = weights
-            coef_init = full
-            records.append((full, solution.objective, solution.duality_gap,
-                            solution.n_active, solution.n_iter, solution.converged,
-                            seconds, getattr(solution, "constraint_violation", 0.0)))
+        points = list(iter_path(program, X, Y, np.asarray(gates), grid, loss=loss,
+                                sample_weight=sample_weight, tol=tol, max_iter=max_iter,
+                                solver=solver, backend=backend, n_jobs=n_jobs))
+    records = [(point.coef, point.solution.objective, point.solution.duality_gap,
+                point.solution.n_active, point.solution.n_iter, point.solution.converged,
+                point.fit_time, getattr(point.solution, "constraint_violation", 0.0))
+               for point in points]
     coefs, objectives, gaps, active, iters, converged, times, violations = zip(*records)
     result = RegularizationPath(
         alphas=grid, alpha_max=top, coefs=np.stack(coefs),

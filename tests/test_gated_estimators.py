@@ -68,7 +68,7 @@ def no_solver(monkeypatch):
     def solver_must_not_run(*args, **kwargs):
         raise AssertionError("bad input reached the solver")
     for program in (GatedReLUClassifier, GatedReLURegressor):
-        monkeypatch.setattr(program, "_solve", solver_must_not_run)
+        monkeypatch.setattr(program, "_path", solver_must_not_run)
 
 
 X_OK, Y_OK = _classification()

@@ -165,7 +165,7 @@ def test_bad_input_raises_value_error_before_the_solver(Estimator, bad, params, 
                                                         monkeypatch):
     def solver_must_not_run(*args, **kwargs):
         raise AssertionError("bad input reached the solver")
-    monkeypatch.setattr(Estimator, "_solve", solver_must_not_run)
+    monkeypatch.setattr(Estimator, "_path", solver_must_not_run)
     X, y = _classification(2)
     if bad == "nan":
         X = X.copy()

@@ -25,7 +25,7 @@ from .._validation import check_magnitudes
 from ..losses import Loss, as_loss, loss_names
 from ..network import TwoLayerNetwork
 from ..patterns import add_intercept_column, sample_gates
-from ..programs import solve
+from .._path import iter_path
 from ..solvers import solver_names
 
 #: What ``fit``/``predict`` accept: dense float arrays, CSR/CSC matrices.
@@ -57,13 +57,14 @@ class BaseConvexNetwork(BaseEstimator):
         """The :class:`~skconvexnn.programs.ConvexProgram` this estimator solves."""
         raise NotImplementedError
 
-    def _solve(self, X_aug, Y, gates, sample_weight, loss, coef_init, step):
-        """Solve the convex program from ``coef_init`` (and FISTA step ``step``, both
-        None on a cold fit); return a solution of :mod:`skconvexnn.solutions`."""
-        return solve(self._program(), X_aug, Y, gates, self._fit_alpha(), loss=loss,
-                     sample_weight=sample_weight, coef_init=coef_init, tol=self.tol,
-                     max_iter=self.max_iter, solver=self.solver, backend=self.backend,
-                     n_jobs=self.n_jobs, verbose=self.verbose, step=step)
+    def _path(self, X_aug, Y, gates, sample_weight, loss, alphas, start=None):
+        """Solve the program at each of ``alphas`` from ``start`` (a previous
+        :class:`~skconvexnn._path.PathPoint`, or None for a cold fit); yield the
+        points (:func:`~skconvexnn._path.iter_path`)."""
+        return iter_path(self._program(), X_aug, Y, gates, alphas, loss=loss,
+                         sample_weight=sample_weight, tol=self.tol,
+                         max_iter=self.max_iter, solver=self.solver, backend=self.backend,
+                         n_jobs=self.n_jobs, verbose=self.verbose, start=start)
 
     def _network(self, weights, output_offset):
         """The :class:`~skconvexnn.network.TwoLayerNetwork` of the convex weights."""
@@ -84,21 +85,13 @@ class BaseConvexNetwork(BaseEstimator):
         """What draws the gates: ``random_state``."""
         return self.random_state
 
-    def _choose_gates(self, X, X_aug, Y, sample_weight, loss):
-        """Gates of a cold fit: ``n_patterns`` sampled ones (a program may add more)."""
+    def _gates(self, X, X_aug, Y, sample_weight, loss, previous=None):
+        """The gates of the program, or what gives them at each ``alpha``
+        (:class:`~skconvexnn._path.GatedUnitGates`): a cold fit's ``n_patterns``
+        sampled gates, or ``previous``, the last fit's (a warm fit)."""
+        if previous is not None:
+            return previous
         return self._sample_gates(X, sample_weight)
-
-    def _warm_gates(self, X, X_aug, Y, sample_weight, loss):
-        """Gates and starting weights of a warm fit: the previous fit's."""
-        return self.gates_, self._warm_coef()
-
-    def _warm_coef(self):
-        """Starting weights of a warm fit, in the layout of ``gates_``: the previous
-        fit's, or a prediction set by a path (``_coef_prediction``, used once)."""
-        prediction = self.__dict__.pop("_coef_prediction", None)
-        if prediction is not None and prediction.shape == self.convex_coef_.shape:
-            return prediction
-        return self.convex_coef_
 
     def _fit_alpha(self):
         """The regularization strength of the program ``fit`` solves."""
@@ -123,39 +116,54 @@ class BaseConvexNetwork(BaseEstimator):
     def _current_network(self):
         return TwoLayerNetwork(self.coefs_, self.intercepts_, self.hidden_pattern_)
 
-    def _fit_convex(self, X, Y, sample_weight, loss, output_offset=None):
-        """Fit the convex program to targets ``Y`` (n, c) already encoded for ``loss``.
+    def _program_data(self, X, Y, sample_weight, loss, output_offset):
+        """``(X, X_aug, Y_program, sample_weight, loss_program, Y)`` of the convex
+        program fitting targets ``Y`` (n, c), already encoded for ``loss``.
 
+        Rows without weight take no part in the fit, not even in the gate statistics
+        (``X``, ``Y`` and ``sample_weight`` are returned without them).
+        ``X_aug`` is ``X`` with a column of ones when ``fit_intercept``.
         ``output_offset`` (c,), when given, is a fixed output bias: the program fits
         ``Y`` with it added to the network's output (``Y - output_offset`` for a
         residual loss, :meth:`~skconvexnn.losses.Loss.shifted`) and the network adds it
-        back (``intercepts_[1]``). Sets every fitted attribute and returns ``self``.
+        back (``intercepts_[1]``).
         """
-        # Rows without weight take no part in the fit, not even in the gate statistics.
         counted = sample_weight > 0
         if not counted.all():
             X, Y, sample_weight = X[counted], Y[counted], sample_weight[counted]
         X_aug = add_intercept_column(X) if self.fit_intercept else X
         Y = np.asarray(Y, dtype=np.float64)
+        Y_program, loss_program = Y, loss
         if output_offset is not None:
-            Y, loss = as_loss(loss).shifted(Y, output_offset)
+            Y_program, loss_program = as_loss(loss).shifted(Y, output_offset)
+        return X, X_aug, Y_program, sample_weight, loss_program, Y
 
+    def _fit_convex(self, X, Y, sample_weight, loss, output_offset=None):
+        """Fit the convex program to targets ``Y`` (n, c) already encoded for ``loss``
+        (see :meth:`_program_data` for ``output_offset``). Sets every fitted
+        attribute and returns ``self``."""
+        X, X_aug, Y_program, sample_weight, loss_program, Y = self._program_data(
+            X, Y, sample_weight, loss, output_offset)
         # Warm start only from a fit of the same shape and meaning (a toggled
         # fit_intercept with one more feature has the same shape but other gates).
         signature = (X.shape[1], self.fit_intercept, Y.shape[1])
         warm = self.warm_start and getattr(self, "_warm_signature", None) == signature
-        if warm:
-            gates, coef_init = self._warm_gates(X, X_aug, Y, sample_weight, loss)
-            step = getattr(self, "_solver_step", None)
-        else:
-            gates = self._choose_gates(X, X_aug, Y, sample_weight, loss)
-            coef_init = step = None
+        previous = self._last_point if warm else None
+        gates = self._gates(X, X_aug, Y_program, sample_weight, loss_program,
+                            self._gate_source if warm else None)
+        point = next(self._path(X_aug, Y_program, gates, sample_weight, loss_program,
+                                [self._fit_alpha()], start=previous))
+        self._gate_source = gates
+        return self._set_solution(point, X, Y, sample_weight, loss, output_offset)
 
-        solution = self._solve(X_aug, Y, gates, sample_weight, loss, coef_init, step)
-        self._solver_step = solution.step
+    def _set_solution(self, point, X, Y, sample_weight, loss, output_offset):
+        """Set the fitted attributes from a :class:`~skconvexnn._path.PathPoint` of the
+        program on the rows ``X`` with targets ``Y``, ``sample_weight`` and ``loss``
+        (before the output offset moves them: :meth:`_program_data`); warn if its
+        certificate falls short. Returns ``self``."""
+        solution = point.solution
         network = self._network(solution.weights, output_offset)
-
-        self.gates_ = gates[:, solution.gate_indices]
+        self.gates_ = point.gates[:, solution.gate_indices]
         self.n_patterns_ = len(solution.gate_indices)
         self.convex_coef_ = solution.weights
         self.coefs_ = network.coefs
@@ -174,7 +182,8 @@ class BaseConvexNetwork(BaseEstimator):
         self.convergence_history_ = solution.history
         if hasattr(solution, "constraint_violation"):
             self.constraint_violation_ = solution.constraint_violation
-        self._warm_signature = signature
+        self._warm_signature = (X.shape[1], self.fit_intercept, Y.shape[1])
+        self._last_point = point
         self._n_train = X.shape[0]  # rows with positive weight (MLP's alpha scaling)
         self._warn_if_not_converged(solution, X.dtype)
         return self

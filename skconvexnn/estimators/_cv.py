@@ -19,10 +19,9 @@ from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._path import alpha_grid, alpha_max, secant_prediction
+from .._path import alpha_grid, alpha_max
 from ..losses import as_loss
 from ..patterns import add_intercept_column
-from ._base import BaseConvexNetwork
 from ._docs import (ATTRIBUTES, CV_ATTRIBUTES, CV_N_JOBS, CV_PARAMETERS,
                     GATED_ATTRIBUTES, PARAMETERS, RELU_ATTRIBUTES, RELU_PARAMETERS,
                     without_parameters)
@@ -50,38 +49,30 @@ def _min_ranks(values):
     return np.searchsorted(np.sort(values), values, side="left").astype(np.int64) + 1
 
 
-def _same_gates(first, second):
-    return first.shape == second.shape and np.array_equal(first, second)
-
-
 def _fold_path(estimator, X, y, sample_weight, train, test, alphas, scorer):
-    """Warm-started fits on ``train`` down ``alphas``; scores on ``test``.
-
-    From the third ``alpha`` on, each fit starts from the secant prediction of the two
-    before (when they share their gates), which saves a third of the time on digits
-    (``benchmarks/RESULTS.md``).
-    """
+    """The path of ``estimator``'s program on ``train`` down ``alphas``
+    (:func:`~skconvexnn._path.iter_path`, warm-started, as :func:`~skconvexnn.path`);
+    the network at each ``alpha`` scored on ``test``."""
     record = {"score": [], "n_neurons": [], "duality_gap": [], "fit_time": [],
               "converged": []}
-    estimator.set_params(warm_start=True)
-    X_train, y_train, w_train = X[train], y[train], sample_weight[train]
-    previous = []  # (alpha, gates_, convex_coef_) of the last two fits
+    X_train, y_train, w_train = estimator._check_fit_inputs(
+        X[train], y[train], sample_weight[train], **estimator._target_checks)
+    Y, offset = estimator._encode_targets(y_train, w_train)
+    X_train, X_aug, Y_program, w_train, loss_program, Y = estimator._program_data(
+        X_train, Y, w_train, estimator.loss, offset)
+    estimator.set_params(alpha=alphas[0])
+    gates = estimator._gates(X_train, X_aug, Y_program, w_train, loss_program)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for alpha in alphas:
-            if len(previous) == 2 and _same_gates(previous[0][1], previous[1][1]):
-                # Extrapolate along the path (the warm fit corrects the prediction).
-                estimator._coef_prediction = secant_prediction(
-                    [previous[0][0], previous[1][0]], [previous[0][2], previous[1][2]],
-                    alpha)
-            start = time.perf_counter()
-            estimator.set_params(alpha=alpha).fit(X_train, y_train, sample_weight=w_train)
-            record["fit_time"].append(time.perf_counter() - start)
+        for point in estimator._path(X_aug, Y_program, gates, w_train, loss_program,
+                                     alphas):
+            estimator.set_params(alpha=point.alpha)
+            estimator._set_solution(point, X_train, Y, w_train, estimator.loss, offset)
+            record["fit_time"].append(point.fit_time)
             record["score"].append(scorer(estimator, X[test], y[test]))
             record["n_neurons"].append(estimator.n_neurons_)
             record["duality_gap"].append(estimator.duality_gap_)
             record["converged"].append(estimator.converged_)
-            previous = previous[-1:] + [(alpha, estimator.gates_, estimator.convex_coef_)]
     return {key: np.asarray(values) for key, values in record.items()}
 
 

@@ -103,43 +103,50 @@ class _RobustProgram(_ReLUProgram):
     def _gated_solver(self):
         return "auto"
 
-    def _choose_gates(self, X, X_aug, Y, sample_weight, loss):
+    def _gates(self, X, X_aug, Y, sample_weight, loss, previous=None):
+        """A cold fit's gates: the ReLU estimators' (the sampled gates and the gated
+        program's units at ``alpha``), then, with an intercept, each moved off the
+        data by ``eps`` (:func:`~skconvexnn.patterns.robust_gates`). A warm fit keeps
+        the previous fit's gates."""
+        if previous is not None:
+            return previous
         # The gated program that proposes patterns knows the logistic loss on +-1
         # labels (two classes) or one-hot targets.
         margin = as_loss(loss).kind == "margin"
         gated_loss = "log_loss" if margin else loss
         Y_gated = (Y + 1.0) / 2.0 if margin and Y.shape[1] > 1 else Y
-        gates = super()._choose_gates(X, X_aug, Y_gated, sample_weight, gated_loss)
+        gates = super()._gates(X, X_aug, Y_gated, sample_weight, gated_loss)
+        if hasattr(gates, "at"):
+            gates = gates.at(self._fit_alpha())
         if self.eps > 0 and self.fit_intercept:
             gates = robust_gates(X_aug, gates, self.eps, n_perturbed=self._n_perturbed(X_aug))
         return gates
-
-    def _warm_gates(self, X, X_aug, Y, sample_weight, loss):
-        return BaseConvexNetwork._warm_gates(self, X, X_aug, Y, sample_weight, loss)
 
     def _program(self):
         # The attacker moves the features, not the intercept column (last).
         return RobustReLUProgram(self.eps, n_perturbed=self.n_features_in_)
 
-    def _solve(self, X_aug, Y, gates, sample_weight, loss, coef_init, step):
+    def _path(self, *args, **kwargs):
         self._check_robust_parameters()
-        return super()._solve(X_aug, Y, gates, sample_weight, loss, coef_init, step)
+        return super()._path(*args, **kwargs)
 
     def _fit_convex(self, X, Y, sample_weight, loss, output_offset=None):
         self._check_robust_parameters()
-        super()._fit_convex(X, Y, sample_weight, loss, output_offset)
-        counted = sample_weight > 0
-        X_c, Y_c, w = X[counted], np.asarray(Y, dtype=np.float64)[counted], sample_weight[
-            counted]
-        X_c = X_c.toarray() if hasattr(X_c, "toarray") else np.asarray(X_c)
-        self._zero_if_no_unit_depends_on_input(X_c)
-        index = Y_c.argmax(axis=1) if Y_c.shape[1] > 1 else None
+        return super()._fit_convex(X, Y, sample_weight, loss, output_offset)
+
+    def _set_solution(self, point, X, Y, sample_weight, loss, output_offset):
+        """The fitted attributes, then the certificate computed from the network:
+        ``robust_loss_`` and (classifiers) ``certified_accuracy_``."""
+        super()._set_solution(point, X, Y, sample_weight, loss, output_offset)
+        X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
+        self._zero_if_no_unit_depends_on_input(X)
+        index = Y.argmax(axis=1) if Y.shape[1] > 1 else None
         worst, certified = worst_case_bounds(
-            self.coefs_, self.intercepts_, np.asarray(X_c, dtype=np.float64), Y_c, index,
+            self.coefs_, self.intercepts_, np.asarray(X, dtype=np.float64), Y, index,
             self.eps, loss)
-        self.robust_loss_ = float(np.average(worst, weights=w))
+        self.robust_loss_ = float(np.average(worst, weights=sample_weight))
         if hasattr(self, "classes_"):
-            self.certified_accuracy_ = float(np.average(certified, weights=w))
+            self.certified_accuracy_ = float(np.average(certified, weights=sample_weight))
         return self
 
     def _zero_if_no_unit_depends_on_input(self, X):
