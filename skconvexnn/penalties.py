@@ -1,11 +1,15 @@
 """Group penalties of the convex programs: value, proximal operator, dual bounds.
 
 ``alpha * sum_g ||U_g||_2`` with one group per column of ``U``. A solver asks a penalty
-for three things:
+for:
 
 - ``prox(Y, G, step, out)``: the proximal step ``out = prox_{step * penalty}(Y - step G)``;
-- per-group *dual bounds* ``b_g``: with the dual point ``Theta = -grad L``, the smallest
-  ``kappa``-rescaling that makes ``Theta`` dual feasible is ``kappa = alpha / max_g b_g``;
+- ``dual_bounds(U, G, step)``: per-group *dual bounds* ``b_g``: with the dual point
+  ``Theta = -grad L``, the smallest ``kappa``-rescaling that makes ``Theta`` dual
+  feasible is ``kappa = alpha / max_g b_g`` (``dual_scaling``);
+- ``prox_and_dual_bounds(Y, G, step, out)``: both at once, for a solver that certifies
+  every iterate (FISTA). For the cone-constrained penalty the projection inside the
+  prox already gives valid bounds, so the pair costs one projection, not two;
 - the columns it acts on, through ``restrict(groups)``.
 
 :class:`GroupL2` is the gated program's penalty (``b_g = ||G_g||``).
@@ -50,10 +54,14 @@ class GroupL2:
     def prox(self, Y, G, step, out):
         """``out = argmin_U ||U - (Y - step G)||^2 / (2 step) + penalty(U)``.
 
-        Returns the column norms of ``out`` and the dual bounds ``||G_w||``.
+        Returns the column norms of ``out``.
         """
-        norms = self.kernels.group_soft_threshold(Y - step * G, step * self.alpha, out)
-        return norms, self.kernels.group_norms(G)
+        return self.kernels.group_soft_threshold(Y - step * G, step * self.alpha, out)
+
+    def prox_and_dual_bounds(self, Y, G, step, out):
+        """:meth:`prox` and the dual bounds of the gradient ``G`` (``||G_w||``):
+        ``(norms of out, bounds)``."""
+        return self.prox(Y, G, step, out), self.kernels.group_norms(G)
 
     def dual_bounds(self, U, G, step):
         """Dual bounds of all columns at weights ``U`` with loss gradient ``G``."""
@@ -195,7 +203,11 @@ class ConeConstrainedGroupL2(GroupL2):
         return out
 
     def prox(self, Y, G, step, out):
-        """``out = shrink(project_K(Y - step G))``; dual bounds ``||Z - Y|| / step``.
+        """``out = shrink(project_K(Y - step G))``; returns the column norms of ``out``."""
+        return self.prox_and_dual_bounds(Y, G, step, out)[0]
+
+    def prox_and_dual_bounds(self, Y, G, step, out):
+        """:meth:`prox` and dual bounds ``||Z - Y|| / step`` from its projection ``Z``.
 
         With ``Z = Y - step G + A^T nu`` (``nu >= 0`` the projection's multipliers),
         ``(Z - Y) / step = -G + A^T (nu / step)``: a point of ``-G + cone(A^T)``, whose

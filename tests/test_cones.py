@@ -102,3 +102,27 @@ def test_large_working_sets_project_without_a_factor_cache(cone_penalty, monkeyp
     assert view._factors is None
     V = np.random.default_rng(5).standard_normal((D, len(group_pattern)))
     assert _max_error(view.project(V), V, X, mask, group_pattern) <= 1e-9
+
+
+def test_prox_is_the_prox_and_its_dual_bounds_are_valid(cone_penalty):
+    # prox alone and prox_and_dual_bounds give the same step; the bounds that come
+    # with it are never below the exact distance of -G to dual feasibility at zero.
+    penalty, X, mask, group_pattern = cone_penalty
+    rng = np.random.default_rng(5)
+    G = rng.standard_normal((D, len(group_pattern)))
+    Y = np.zeros_like(G)
+    out, out_pair = np.empty_like(G), np.empty_like(G)
+    norms = penalty.prox(Y, G, 0.5, out)
+    norms_pair, bounds = penalty.prox_and_dual_bounds(Y, G, 0.5, out_pair)
+    np.testing.assert_allclose(out, out_pair, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(norms, norms_pair, rtol=1e-12)
+    np.testing.assert_allclose(norms, np.linalg.norm(out, axis=0), rtol=1e-12)
+    exact = np.array([np.linalg.norm(_nnls_projection(X, mask, j, -G[:, w]))
+                      for w, j in enumerate(group_pattern)])
+    assert np.all(bounds >= exact - 1e-10)
+    # The shrunk projection: feasible, and the exact projection's norm minus step*alpha.
+    assert penalty.constraint_violation(out) <= 1e-10
+    shrunk = np.maximum(np.linalg.norm(
+        np.column_stack([_nnls_projection(X, mask, j, -0.5 * G[:, w])
+                         for w, j in enumerate(group_pattern)]), axis=0) - 0.5 * 1e-2, 0)
+    np.testing.assert_allclose(norms, shrunk, rtol=1e-8, atol=1e-10)

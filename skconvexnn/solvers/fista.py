@@ -15,9 +15,10 @@ One forward product (at ``X+``) and one adjoint (at ``Y``) per iteration: the ou
 the extrapolated point is extrapolated too (``A Y+ = A X+ + beta (A X+ - A X)``).
 
 The gradient at ``Y`` also gives a dual point ``Theta = -kappa grad L(A Y)``, with
-``kappa`` from the dual bounds the prox returns, so every iteration knows a duality gap
-for free: the best dual value seen so far against the current primal value. The loop
-stops when that gap is below the tolerance.
+``kappa`` from the dual bounds the penalty gives with its prox
+(``prox_and_dual_bounds``), so every iteration knows a duality gap for free: the best
+dual value seen so far against the current primal value. The loop stops when that gap
+is below the tolerance.
 """
 
 from dataclasses import dataclass, field
@@ -106,7 +107,7 @@ def fista(op, loss, penalty, U, F, *, step, max_iter, tol_abs, tol_rel=0.0,
         G = op.adjoint(R)
 
         for _ in range(_MAX_BACKTRACKS):
-            norms_new, bounds = penalty.prox(y, G, step, x_new)
+            norms_new, bounds = penalty.prox_and_dual_bounds(y, G, step, x_new)
             Fx_new = op.forward(x_new)
             f_new = loss.value(Fx_new)
             lin, quad = kernels.step_products(G, x_new, y)
@@ -120,7 +121,7 @@ def fista(op, loss, penalty, U, F, *, step, max_iter, tol_abs, tol_rel=0.0,
             # Overflow or underflow: nothing sensible is left to do at this precision.
             stalled = True
             break
-        # The gradient at y gives a dual point; the prox gave its feasibility bounds.
+        # The gradient at y gives a dual point; the penalty gave its feasibility bounds.
         dual = max(dual, loss.dual_value(Fy, penalty.dual_scaling(bounds)))
         if _GROWTH_LOOSENESS * 2 * step * excess < quad:
             step *= _GROWTH_FACTOR
