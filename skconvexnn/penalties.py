@@ -84,11 +84,12 @@ class _ProjectionState:
 
     ``generation[g]`` counts the projections of group ``g``: a view's Cholesky factor
     of ``g``'s active set is valid only while no other projection has touched ``g``.
+    An active set holds at most ``max_active = min(n, d)`` independent rows of ``X``.
     """
 
-    def __init__(self, n_groups, n_features):
-        self.active = np.zeros((n_groups, n_features), dtype=np.int64)
-        self.mu = np.zeros((n_groups, n_features))
+    def __init__(self, n_groups, max_active):
+        self.active = np.zeros((n_groups, max_active), dtype=np.int64)
+        self.mu = np.zeros((n_groups, max_active))
         self.n_active = np.zeros(n_groups, dtype=np.int64)
         self.generation = np.zeros(n_groups, dtype=np.int64)
 
@@ -127,6 +128,14 @@ class ConeConstrainedGroupL2(GroupL2):
         self.workers = RowWorkers(1) if workers is None else workers
         # The projections multiply with BLAS in float64.
         self.X = np.ascontiguousarray(X, dtype=np.float64)
+        n, d = self.X.shape
+        if d > n:
+            # A wide table: the constraints see only the row space of X, so a column is
+            # projected there (n coordinates), its null-space part kept as it is.
+            self._basis = np.linalg.svd(self.X, full_matrices=False)[2]  # (n, d)
+            self._X_cone = np.ascontiguousarray(self.X @ self._basis.T)
+        else:
+            self._basis, self._X_cone = None, self.X
         self.mask = mask
         self.group_pattern = np.asarray(group_pattern, dtype=np.int64)
         self.tol = tol
@@ -134,15 +143,22 @@ class ConeConstrainedGroupL2(GroupL2):
         # Warm-start state of every group's projections (active constraints and their
         # multipliers), one for the prox and one for the certificate: the certificate's
         # capped runs must not leave half-finished active sets to the prox.
-        self._prox_state = _ProjectionState(n_groups, X.shape[1])
-        self._bound_state = _ProjectionState(n_groups, X.shape[1])
+        # An active set is at most min(n, d) rows (the constraints are the n rows, of
+        # rank at most d): on a wide table the factors are n x n, not d x d.
+        self._max_active = min(self._X_cone.shape)
+        self._prox_state = _ProjectionState(n_groups, self._max_active)
+        self._bound_state = _ProjectionState(n_groups, self._max_active)
         self._groups = np.arange(n_groups, dtype=np.int64)
 
-    #: Columns projected at a time when no factor cache is kept (bounded memory).
+    #: Most columns projected at a time when no factor cache is kept.
     _CHUNK = 256
-    #: Largest factor cache a view keeps (``n_columns * d * d`` float64); above it the
-    #: view projects in chunks without a cache.
+    #: Largest factor cache a view keeps (``n_columns * r * r`` float64, ``r = min(n,
+    #: d)``); above it the view projects in chunks without a cache, each chunk's
+    #: factors within the same bound (one column at a time if need be).
     _MAX_CACHE_BYTES = 256 * 2**20
+
+    def _factor_bytes(self, n_columns):
+        return n_columns * self._max_active ** 2 * 8
 
     def restrict(self, groups):
         """The penalty on the columns ``groups``, with a Cholesky cache for their
@@ -150,9 +166,9 @@ class ConeConstrainedGroupL2(GroupL2):
         ``_MAX_CACHE_BYTES``."""
         view = copy.copy(self)
         view._groups = np.asarray(groups, dtype=np.int64)
-        d = self.X.shape[1]
-        if len(groups) * d * d * 8 <= self._MAX_CACHE_BYTES:
-            view._factors = np.empty((len(groups), d, d))
+        r = self._max_active
+        if self._factor_bytes(len(groups)) <= self._MAX_CACHE_BYTES:
+            view._factors = np.empty((len(groups), r, r))
             view._n_factored = np.zeros(len(groups), dtype=np.int64)
             view._generation_seen = self._prox_state.generation[view._groups].copy()
         else:
@@ -166,34 +182,54 @@ class ConeConstrainedGroupL2(GroupL2):
         checks all candidates at once, and only columns that still violate a constraint
         continue their Lawson-Hanson iterations (at most ``max_steps``, ``-1``: until
         exact; a capped column is ``V + A^T mu``, ``mu >= 0``, not the projection).
+
+        On a wide table (``d > n``) the columns are projected in the row space of ``X``
+        (the null-space part of a column meets every constraint with equality and
+        stays), which is the same projection in ``n`` coordinates instead of ``d``.
         """
+        V = np.ascontiguousarray(V, dtype=np.float64)
+        m = V.shape[1]
+        if targets is None:
+            targets = np.full(m, -1.0)
+        if self._basis is None:
+            return self._project_rows(V, targets, max_steps, state)
+        inside = self._basis @ V
+        null = V - self._basis.T @ inside
+        # ||z||^2 = ||null||^2 + ||z_inside||^2: the early-stop target of the part inside.
+        slack = targets ** 2 - np.einsum("dw,dw->w", null, null)
+        targets = np.where((targets >= 0) & (slack >= 0), np.sqrt(np.maximum(slack, 0)),
+                           -1.0)
+        return null + self._basis.T @ self._project_rows(inside, targets, max_steps, state)
+
+    def _project_rows(self, V, targets, max_steps, state):
+        """:meth:`project` with the constraint rows ``self._X_cone``."""
         state = self._prox_state if state is None else state
         V = np.ascontiguousarray(V, dtype=np.float64)
         out = np.empty_like(V)
         m = V.shape[1]
-        if targets is None:
-            targets = np.full(m, -1.0)
         patterns = self.group_pattern[self._groups]
         cached = state is self._prox_state and getattr(self, "_factors", None) is not None
         if cached:
             # A factor is stale if another projection moved its group's active set.
             self._n_factored[self._generation_seen != state.generation[self._groups]] = 0
-        chunk = m if cached else self._CHUNK
+        r = self._max_active
+        chunk = m if cached else max(1, min(self._CHUNK,
+                                            self._MAX_CACHE_BYTES // self._factor_bytes(1)))
         for start in range(0, m, chunk):
             cols = slice(start, min(start + chunk, m))
             if cached:
                 factors, n_factored = self._factors, self._n_factored
             else:
-                factors = np.empty((cols.stop - start, V.shape[0], V.shape[0]))
+                factors = np.empty((cols.stop - start, r, r))
                 n_factored = np.zeros(cols.stop - start, dtype=np.int64)
             Vc = np.ascontiguousarray(V[:, cols])
             Zc = np.empty_like(Vc)
             self.kernels.cone_warm_candidates(
-                self.X, self.mask, patterns[cols], self._groups[cols], Vc, state.active,
-                state.mu, state.n_active, factors, n_factored, Zc)
-            XZ = self.workers.matmul(self.X, Zc)
+                self._X_cone, self.mask, patterns[cols], self._groups[cols], Vc,
+                state.active, state.mu, state.n_active, factors, n_factored, Zc)
+            XZ = self.workers.matmul(self._X_cone, Zc)
             self.kernels.cone_finish_projections(
-                self.X, self.mask, patterns[cols], self._groups[cols], Vc, XZ, state.active,
+                self._X_cone, self.mask, patterns[cols], self._groups[cols], Vc, XZ, state.active,
                 state.mu, state.n_active, factors, n_factored, self.tol, targets[cols],
                 max_steps, Zc)
             out[:, cols] = Zc

@@ -126,3 +126,20 @@ def test_prox_is_the_prox_and_its_dual_bounds_are_valid(cone_penalty):
         np.column_stack([_nnls_projection(X, mask, j, -0.5 * G[:, w])
                          for w, j in enumerate(group_pattern)]), axis=0) - 0.5 * 1e-2, 0)
     np.testing.assert_allclose(norms, shrunk, rtol=1e-8, atol=1e-10)
+
+
+def test_wide_tables_project_exactly_with_factors_of_the_row_count():
+    # d >> n: an active set holds at most n rows, so the state and the factors are
+    # n x n (a 200 x 5000 table once asked for 256 x 5001 x 5001 doubles).
+    rng = np.random.default_rng(6)
+    n, d, n_patterns = 12, 300, 4
+    X = rng.standard_normal((n, d))
+    mask = (X @ rng.standard_normal((d, n_patterns)) >= 0).astype(np.uint8)
+    group_pattern = np.tile(np.arange(n_patterns), 2)
+    penalty = ConeConstrainedGroupL2(1e-2, get_backend("numba", X), X, mask, group_pattern)
+    assert penalty._prox_state.active.shape == (2 * n_patterns, n)
+    V = rng.standard_normal((d, 2 * n_patterns))
+    for view in (penalty, penalty.restrict(np.arange(2 * n_patterns))):
+        Z = view.project(V)
+        assert _max_error(Z, V, X, mask, group_pattern) < 1e-9
+    assert penalty.restrict(np.arange(2 * n_patterns))._factors.shape == (2 * n_patterns, n, n)

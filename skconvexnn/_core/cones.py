@@ -152,13 +152,14 @@ def project_onto_cone(X, mask, j, v, act, mu, k, L, n_factored, tol, target, max
     j : int
         Pattern index.
     v : ndarray of shape (d,)
-    act : int64 ndarray of shape (d,)
-        Active constraints (row indices) of the warm start; updated in place.
-    mu : float64 ndarray of shape (d,)
+    act : int64 ndarray of shape (r,)
+        Active constraints (row indices) of the warm start; updated in place. An active
+        set holds independent rows of ``X``, so ``r = min(n, d)`` is enough.
+    mu : float64 ndarray of shape (r,)
         Their multipliers (> 0); updated in place.
     k : int
         Size of the warm active set.
-    L : ndarray of shape (d, d)
+    L : ndarray of shape (r, r)
         Cholesky factor of the active set's Gram matrix, valid for its first
         ``n_factored`` rows; updated in place.
     n_factored : int
@@ -189,8 +190,8 @@ def project_onto_cone(X, mask, j, v, act, mu, k, L, n_factored, tol, target, max
         _combine(X, mask, j, v, act, mu, k, z)
         if target >= 0 and np.sqrt((z * z).sum()) <= target:
             break
-        if k >= d:
-            break
+        if k >= act.shape[0]:
+            break  # as many independent rows as there can be
         # The most violated constraint outside the active set enters.
         worst, worst_value = -1, threshold
         Xz = np.dot(X, z)
