@@ -307,3 +307,21 @@ def test_poisson_regressor_refuses_negative_targets():
     X, y = _counts(n=30)
     with pytest.raises(ValueError, match="non-negative"):
         ConvexReLURegressor(loss="poisson").fit(X, y - 1.0)
+
+
+def test_wide_table_fits_in_memory_of_its_rows_not_its_columns():
+    # 100 x 3000: one d x d Cholesky factor alone is 72 MB, and the cone projections
+    # once asked for 256 of them. They are n x n now (the row space of X).
+    import tracemalloc
+
+    X, y = make_classification(n_samples=100, n_features=3000, n_informative=10,
+                               random_state=0)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    tracemalloc.start()
+    try:
+        model = ConvexReLUClassifier(n_patterns=5, random_state=0).fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert model.converged_ and model.constraint_violation_ <= 1e-10
+    assert peak < 60 * 2**20, f"peak {peak / 2**20:.0f} MB"
