@@ -8,7 +8,7 @@ started from the previous solution, costs far less than cold fits at every ``alp
 
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from numbers import Integral, Real
 from typing import Any
 
@@ -150,9 +150,17 @@ class GatedUnitGates:
         self.gated_coef = gated_coef
         self._options = options
 
+    def detached(self):
+        """The same source without its data (what a fitted estimator keeps for a warm
+        fit: the sampled gates and the last gated solution, not the training rows)."""
+        return GatedUnitGates(self.sampled, None, None, None, None, self.gated_coef,
+                              **self._options)
+
     def at(self, alpha):
         """The sampled gates followed by the gated program's hidden units at ``alpha``."""
         X, Y, loss, sample_weight = self._data
+        if X is None:
+            raise RuntimeError("a detached GatedUnitGates has no data to solve on.")
         gated = solve(GatedReLUProgram(), X, Y, self.sampled, alpha, loss=loss,
                       sample_weight=sample_weight, coef_init=self.gated_coef,
                       **self._options)
@@ -204,8 +212,12 @@ class PathPoint:
     coef : ndarray
         The solution's weights in the layout of ``gates``
         (:func:`in_gate_layout`).
-    solution : object
-        The solution (:mod:`skconvexnn.solutions`), with its certificate.
+    solver_state : object
+        What the solver takes up again at the next solve (FISTA's step size; None for
+        PDHG), opaque to everything but the solver.
+    solution : object or None
+        The solution (:mod:`skconvexnn.solutions`), with its certificate (None in the
+        point a fitted estimator keeps: :meth:`for_warm_start`).
     fit_time : float
         Seconds of the solve (with the gates' own, for :class:`GatedUnitGates`).
     """
@@ -213,8 +225,15 @@ class PathPoint:
     alpha: float
     gates: np.ndarray
     coef: np.ndarray
+    solver_state: Any
     solution: Any
     fit_time: float
+
+    def for_warm_start(self):
+        """The point without its solution: all a later solve starts from (a solution
+        holds per-row arrays, the patterns and outputs, that a fitted model need not
+        keep)."""
+        return replace(self, solution=None)
 
 
 def _warm_start(X, previous, gates, alpha):
@@ -224,7 +243,7 @@ def _warm_start(X, previous, gates, alpha):
     if not previous:
         return None, None
     last = previous[-1]
-    state = getattr(last.solution, "step", None)
+    state = last.solver_state
     if _same_gates(last.gates, gates):
         if len(previous) == 2 and _same_gates(previous[0].gates, gates):
             first = previous[0]
@@ -281,7 +300,8 @@ def iter_path(program, X, Y, gates, alphas, *, loss="squared_error", sample_weig
                          max_iter=max_iter, solver=solver, backend=backend, n_jobs=n_jobs,
                          verbose=verbose, step=step)
         coef = in_gate_layout(solution.weights, solution.gate_indices, at_alpha.shape[1])
-        point = PathPoint(alpha, at_alpha, coef, solution, time.perf_counter() - begin)
+        point = PathPoint(alpha, at_alpha, coef, solution.step, solution,
+                          time.perf_counter() - begin)
         previous = previous[-1:] + [point]
         yield point
 

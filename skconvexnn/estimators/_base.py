@@ -25,7 +25,7 @@ from .._validation import check_magnitudes
 from ..losses import Loss, as_loss, loss_names
 from ..network import TwoLayerNetwork
 from ..patterns import add_intercept_column, sample_gates
-from .._path import iter_path
+from .._path import GatedUnitGates, iter_path
 from ..solvers import solver_names
 
 #: What ``fit``/``predict`` accept: dense float arrays, CSR/CSC matrices.
@@ -153,7 +153,8 @@ class BaseConvexNetwork(BaseEstimator):
                             self._gate_source if warm else None)
         point = next(self._path(X_aug, Y_program, gates, sample_weight, loss_program,
                                 [self._fit_alpha()], start=previous))
-        self._gate_source = gates
+        # Keep what a warm fit needs, not the training rows a gate source holds.
+        self._gate_source = gates.detached() if isinstance(gates, GatedUnitGates) else gates
         return self._set_solution(point, X, Y, sample_weight, loss, output_offset)
 
     def _set_solution(self, point, X, Y, sample_weight, loss, output_offset):
@@ -183,7 +184,7 @@ class BaseConvexNetwork(BaseEstimator):
         if hasattr(solution, "constraint_violation"):
             self.constraint_violation_ = solution.constraint_violation
         self._warm_signature = (X.shape[1], self.fit_intercept, Y.shape[1])
-        self._last_point = point
+        self._last_point = point.for_warm_start()
         self._n_train = X.shape[0]  # rows with positive weight (MLP's alpha scaling)
         self._warn_if_not_converged(solution, X.dtype)
         return self
