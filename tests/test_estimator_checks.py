@@ -45,10 +45,13 @@ def _expected_failed_checks(estimator):
 
 
 @parametrize_with_checks(
-    [GatedReLUClassifier(), GatedReLURegressor(), ConvexReLUClassifier(),
-     ConvexReLURegressor(),
-     # Small grids and budgets keep the contract checks quick (some check data are
-     # uncentered, which costs the solver max_iter); the behaviour is the same.
+    # Small pattern counts, grids and budgets keep the contract checks quick (some check
+    # data are uncentered, which costs the solver max_iter; the sparse checks fit dozens
+    # of times): the behaviour checked is the same as with the defaults.
+    [GatedReLUClassifier(n_patterns=20, max_iter=2000),
+     GatedReLURegressor(n_patterns=20, max_iter=2000),
+     ConvexReLUClassifier(n_patterns=20, max_iter=2000),
+     ConvexReLURegressor(n_patterns=20, max_iter=2000),
      GatedReLUClassifierCV(n_patterns=20, alphas=4, cv=3, max_iter=300),
      GatedReLURegressorCV(n_patterns=20, alphas=4, cv=3, max_iter=300),
      ConvexReLUClassifierCV(n_patterns=20, alphas=4, cv=3, max_iter=300),
