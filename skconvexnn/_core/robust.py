@@ -34,19 +34,7 @@ LOSS_CODES = {"hinge": HINGE, "log_loss": LOGISTIC, "squared_error": SQUARED, "h
 def _l1_threshold(a_sorted, radius):
     """Soft-threshold level ``theta`` with ``sum (a - theta)_+ = radius`` (0 if the l1
     norm of ``a`` is at most ``radius``); ``a_sorted``: absolute values, decreasing."""
-    total = 0.0
-    m = a_sorted.shape[0]
-    for i in range(m):
-        total += a_sorted[i]
-    if total <= radius:
-        return 0.0
-    cumulative = 0.0
-    for i in range(m):
-        cumulative += a_sorted[i]
-        theta = (cumulative - radius) / (i + 1)
-        if i + 1 == m or a_sorted[i + 1] <= theta:
-            return max(theta, 0.0)
-    return 0.0
+    return _l1_threshold_and_count(a_sorted, radius)[0]
 
 
 @njit(cache=True, nogil=True)
