@@ -25,10 +25,10 @@ the closed forms of the backend's ``prox_loss_conjugate`` kernel.
 relative distance of ``u``'s objective to it *when ``u`` is feasible*. PDHG's iterates
 are feasible only in the limit, so the point returned is never the raw iterate: once
 the gap and the violation (relative to ``max ||x_k|| max ||u_g||``) are below ``tol``,
-every violating unit is moved inside its set (:func:`restore_feasibility`: a projection
-onto the set with its l1 norm linearized, then, for what remains, a step along a
-strictly feasible direction of its pattern; a unit whose pattern has none is set to
-zero), and the gap is evaluated there. The solve stops when that restored point's gap
+every violating unit is moved inside its set (:func:`restore_feasibility`: the nearest
+point of the set in the l1 distance, a small linear program, then, for what rounding
+leaves, a step along a strictly feasible direction of its pattern; a unit whose
+pattern has none is set to zero), and the gap is evaluated there. The solve stops when that restored point's gap
 is below ``tol``; otherwise it goes on, and tries again once the gap or the violation
 has fallen by a fifth.
 
@@ -237,14 +237,21 @@ def _direction(op, eps, pattern, directions, candidates, margin):
 def restore_feasibility(op, U, eps, margin, directions=None, candidates=None):
     """Move every group of ``U`` that violates its constraint strictly inside it.
 
-    A violating group ``u`` is first projected onto its set with the l1 norm linearized
-    at ``u`` (:func:`_project_linearized`, a small move: the distance to the violated
-    constraints). If a violation ``s < 0`` remains (a feature weight changed sign), the
-    unit becomes ``u + t h`` with ``h`` a strictly feasible unit direction of its
-    pattern (slack ``m_h > 0``): the slack is superadditive (the l1 norm is
-    subadditive), so the new slack is at least ``s + t m_h``, and ``t`` is chosen to make
-    it ``margin * max ||x_i|| * ||u + t h||`` or more. The loss changes with the output;
-    the caller evaluates it again.
+    A violating group ``u`` moves by the smaller (in the l1 distance) of two moves:
+
+    - a step along a strictly feasible unit direction ``h`` of its pattern (slack
+      ``m_h > 0``): the slack is superadditive (the l1 norm is subadditive), so the
+      slack of ``u + t h`` is at least ``s + t m_h``, and ``t`` is chosen to make it
+      ``margin * max ||x_i|| * ||u + t h||`` or more. For a violation at the level of
+      rounding this is the smaller move;
+    - the nearest point of its set in the l1 distance, pushed inside by
+      :data:`_LP_MARGIN` (:func:`_nearest_feasible`, a linear program of ``3 d``
+      variables), then that step for what the program's rounding leaves. When ``m_h``
+      is small, a step along ``h`` alone is long (it moved the largest unit of a
+      breast_cancer fit from norm 2.4 to 7.6 for a relative violation of 2e-4), and
+      this is the smaller move.
+
+    The loss changes with the output; the caller evaluates it again.
 
     ``directions`` (a dict, pattern -> ``(h, m_h)``) keeps the directions between
     calls: they depend on the pattern and ``eps`` only. ``candidates`` (d, P), when
@@ -265,35 +272,79 @@ def restore_feasibility(op, U, eps, margin, directions=None, candidates=None):
     norms = _group_norms(U)
     slack = _slack(op, U, eps)
     x_scale = float(np.sqrt(np.einsum("nd,nd->n", op.X, op.X).max())) if op.n else 1.0
-    for g in np.flatnonzero((norms > 0) & (slack < 0)):
-        U[:, g] = u = _project_linearized(op.X, op.E[:, g], eps, op.m, U[:, g])
-        u_slack = float(_slack(op, U, eps, [g])[0])
+    need = margin * x_scale
+
+    def step_inside(u, g, h, m_h):
+        """``u + t h`` with the smallest ``t`` that the superadditivity guarantees."""
+        u_slack = float(np.min(op.E[:, g] * (op.X @ u))
+                        - (eps * np.abs(u[:op.m]).sum() if op.m else 0.0))
         u_norm = float(np.linalg.norm(u))
-        if u_slack < margin * x_scale * u_norm:
-            h, m_h = _direction(op, eps, g % op.P, directions, candidates,
-                                margin * x_scale)
-            if h is None or m_h <= margin * x_scale:
-                U[:, g] = 0.0
-            else:
-                t = (margin * x_scale * u_norm - u_slack) / (m_h - margin * x_scale)
-                U[:, g] = u + t * h
+        if u_slack >= need * u_norm:
+            return u
+        return u + (need * u_norm - u_slack) / (m_h - need) * h
+
+    for g in np.flatnonzero((norms > 0) & (slack < 0)):
+        u = U[:, g].copy()
+        h, m_h = _direction(op, eps, g % op.P, directions, candidates, need)
+        if h is None or m_h <= need:
+            U[:, g] = 0.0
+            continue
+        # The smaller move of: a step along h, and the nearest point then that step
+        # (not tried when the step is already below the nearest point's margin).
+        stepped = step_inside(u, g, h, m_h)
+        U[:, g] = stepped
+        if np.abs(stepped - u).sum() > _LP_MARGIN * np.abs(u).sum():
+            nearest = step_inside(
+                _nearest_feasible(op.X, op.E[:, g], eps, op.m, u, x_scale), g, h, m_h)
+            if np.abs(nearest - u).sum() < np.abs(stepped - u).sum():
+                U[:, g] = nearest
     return U
 
 
-def _project_linearized(X, signs, eps, n_perturbed, u):
-    """Projection of ``u`` onto the polyhedral cone ``{w : signs_i x_i . w >=
-    eps sigma . w^f}``, ``sigma = sign(u^f)``: the robust set with its l1 norm
-    linearized at ``u`` (exact wherever ``w^f`` keeps ``u^f``'s signs). By Moreau's
-    decomposition it is ``u + R^T mu`` with ``mu >= 0`` the non-negative least-squares
-    solution of ``min ||u + R^T mu||`` (rows ``R_i`` of the cone)."""
-    from scipy.optimize import nnls
+#: How far inside its set :func:`_nearest_feasible` puts a unit, relative to
+#: ``max ||x_i|| ||w||_1``: above the linear program's feasibility tolerance
+#: (:data:`_LP_TOLERANCE`, on weights of unit l_inf norm), below any ``tol``.
+_LP_MARGIN = 1e-9
+_LP_TOLERANCE = 1e-10
 
-    rows = signs[:, None] * X
-    if eps > 0 and n_perturbed:
-        rows = rows.copy()
-        rows[:, :n_perturbed] -= eps * np.sign(u[:n_perturbed])
-    mu, _ = nnls(rows.T, -u, maxiter=50 * rows.shape[0])
-    return u + rows.T @ mu
+
+def _nearest_feasible(X, signs, eps, n_perturbed, u, x_scale):
+    """The point ``w`` nearest to ``u`` in the l1 distance with ``signs_i x_i . w >=
+    eps ||w^f||_1 + _LP_MARGIN x_scale ||w||_1`` for every row (HiGHS).
+
+    The linear program has variables ``[w, z, r]`` (``z >= |w|``, ``r >= |w - u|``) and
+    minimizes ``sum r``; ``u`` is scaled to unit l_inf norm first (the set is a cone).
+    Returns ``u`` unchanged when the program fails, and zero when the set has no
+    interior (the only point the margin then allows).
+    """
+    from scipy.optimize import linprog
+
+    n, d = X.shape
+    m = int(n_perturbed) if eps > 0 else 0
+    scale = float(np.abs(u).max())
+    if scale == 0:
+        return u.copy()
+    target = u / scale
+    eye = np.eye(d)
+    zeros = np.zeros((d, d))
+    l1_cost = np.full(d, _LP_MARGIN * x_scale)
+    l1_cost[:m] += eps
+    rows = np.vstack([
+        np.hstack([-signs[:, None] * X, np.broadcast_to(l1_cost, (n, d)), np.zeros((n, d))]),
+        np.hstack([eye, -eye, zeros]),
+        np.hstack([-eye, -eye, zeros]),
+        np.hstack([eye, zeros, -eye]),
+        np.hstack([-eye, zeros, -eye]),
+    ])
+    bounds_ub = np.concatenate([np.zeros(n + 2 * d), target, -target])
+    cost = np.concatenate([np.zeros(2 * d), np.ones(d)])
+    bounds = [(None, None)] * d + [(0.0, None)] * (2 * d)
+    solution = linprog(cost, A_ub=rows, b_ub=bounds_ub, bounds=bounds, method="highs",
+                       options={"primal_feasibility_tolerance": _LP_TOLERANCE,
+                                "dual_feasibility_tolerance": _LP_TOLERANCE})
+    if solution.status != 0:
+        return u.copy()
+    return scale * solution.x[:d]
 
 
 def solve_robust_pdhg(op, y, c, alpha, eps, loss, U0=None, tol=1e-6, max_iter=20000,
