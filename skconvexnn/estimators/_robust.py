@@ -53,7 +53,12 @@ ROBUST_PARAMETERS = """
     max_iter : int, default=20000
         Budget of PDHG iterations per output. ``n_iter_`` counts PDHG iterations (over
         all outputs) and ``loss_curve_`` holds the objective at every certificate
-        evaluation (every 40 iterations).
+        evaluation (every 40 iterations). It bounds the fit time: an iteration costs
+        four dense products of size ``n_samples x n_features x 2 n_patterns_`` (about
+        5 ms on 455 x 30 rows with 87 patterns, one core, where ``tol=1e-3`` took
+        21,000 iterations at ``alpha=1e-2`` and 31,000 at ``1e-3``; benchmarks/RESULTS.md
+        section 9.5). In a grid search, a lower ``max_iter`` or a looser ``tol`` bounds
+        each fit; a fit stopped early warns and its certificate still holds.
     tol : float, default=1e-3
         Stop when the relative duality gap at the feasible point the iterate is
         restored to is below ``tol`` (tried once the iterate's gap and its constraint
