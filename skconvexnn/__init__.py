@@ -8,6 +8,8 @@ from .estimators import (ConvexReLUClassifier, ConvexReLUClassifierCV, ConvexReL
                          RobustConvexReLUClassifier, RobustConvexReLURegressor)
 from .functional import (GatedReLUSolution, ReLUSolution, RobustReLUSolution,
                          solve_gated_relu, solve_relu, solve_robust_relu)
+from ._config import config_context, get_config, set_config
+from ._memory import MemoryBudgetError
 from ._path import RegularizationPath, alpha_max, path
 
 __all__ = [
@@ -20,13 +22,17 @@ __all__ = [
     "GatedReLURegressor",
     "GatedReLURegressorCV",
     "GatedReLUSolution",
+    "MemoryBudgetError",
     "ReLUSolution",
     "RegularizationPath",
     "RobustConvexReLUClassifier",
     "RobustConvexReLURegressor",
     "RobustReLUSolution",
     "alpha_max",
+    "config_context",
+    "get_config",
     "path",
+    "set_config",
     "solve_gated_relu",
     "solve_relu",
     "solve_robust_relu",

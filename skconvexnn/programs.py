@@ -24,6 +24,7 @@ import numpy as np
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 
+from ._memory import MemoryPlan, check_memory_plan
 from ._parallel import row_workers
 from ._validation import validate_program_inputs
 from .backends import get_backend
@@ -80,6 +81,13 @@ class ConvexProgram:
         """Solve on inputs :func:`solve` has validated; return the solution."""
         raise NotImplementedError
 
+    def memory_plan(self, n_samples, n_columns, n_gates, n_outputs, itemsize):
+        """Upper estimate of a solve's largest allocations (a
+        :class:`~skconvexnn._memory.MemoryPlan`), from the shape of ``X`` (with its
+        intercept column), the number of gates and outputs and the data's item size;
+        :func:`solve` checks it against the memory budget before any work."""
+        raise NotImplementedError
+
     def network(self, weights, fit_intercept, output_bias=None):
         """The :class:`~skconvexnn.network.TwoLayerNetwork` of ``weights``."""
         raise NotImplementedError
@@ -96,6 +104,22 @@ class GroupLassoProgram(ConvexProgram):
 
     kind = "group_lasso"
     default_solver = "working_set"
+    #: Columns of the weights per gate and output (ReLU: ``v`` and ``w``).
+    groups_per_gate = 1
+
+    def memory_plan(self, n_samples, n_columns, n_gates, n_outputs, itemsize):
+        n, d, c = n_samples, n_columns, n_outputs
+        groups = self.groups_per_gate * n_gates
+        return MemoryPlan({
+            # X as the solver reads it, a float64 copy for the final polish, and the
+            # products of a working set's columns.
+            "data": 4 * n * d * itemsize,
+            # The 0/1 patterns, their float copies and the per-pattern outputs.
+            "patterns": n * n_gates * (25 + 8 * c),
+            # FISTA's iterates, extrapolation, gradients and the best point, float64.
+            "weights": 12 * d * groups * c * 8,
+            "outputs": 12 * n * c * 8,
+        })
 
     def build(self, X, mask, n_outputs, alpha, kernels, workers=None):
         """``(design, penalty)`` of the program on the solver's rows ``X``."""
@@ -224,6 +248,23 @@ class ReLUProgram(GroupLassoProgram):
 
     name = "relu"
 
+    groups_per_gate = 2
+
+    def memory_plan(self, n_samples, n_columns, n_gates, n_outputs, itemsize):
+        plan = super().memory_plan(n_samples, n_columns, n_gates, n_outputs, itemsize)
+        n, d = n_samples, n_columns
+        rank = min(n, d)  # most active constraints of one cone
+        columns = 2 * n_gates * n_outputs
+        # Active sets and multipliers of every column, for the prox and the dual bound.
+        plan.terms["cone states"] = 2 * columns * (16 * rank + 16)
+        # Cholesky factors: a working set's cache, and the chunks of a full pass, each
+        # capped (one column at a time at the least).
+        cap = max(ConeConstrainedGroupL2._MAX_CACHE_BYTES, rank * rank * 8)
+        plan.terms["cone factors"] = 2 * min(columns * rank * rank * 8, cap)
+        if d > n:  # the row-space basis of X and the constraint rows in it
+            plan.terms["row space"] = 3 * n * d * 8
+        return plan
+
     def coef_shape(self, n_features, n_gates, n_outputs):
         return (2, n_features, n_gates, n_outputs)
 
@@ -293,6 +334,23 @@ class RobustReLUProgram(ReLUProgram):
 
     kind = "robust"
     default_solver = "pdhg"
+
+    def memory_plan(self, n_samples, n_columns, n_gates, n_outputs, itemsize):
+        n, d, c = n_samples, n_columns, n_outputs
+        groups = 2 * n_gates  # v and w, for one output at a time
+        return MemoryPlan({
+            "data": 4 * n * d * 8,
+            # The 0/1 patterns and their float64 and +-1 copies.
+            "patterns": n * n_gates * 25,
+            # PDHG's dual iterates on the pattern sets, their average, restart point,
+            # extrapolation and projections.
+            "dual iterates": 24 * n * groups * 8,
+            # The sensitivities' duals (n x features) in the same roles.
+            "sensitivity duals": 12 * n * d * 8,
+            "weights": 16 * d * groups * 8 + 4 * d * n_gates * c * 8,
+            # The restoration's linear programs (sparse, about 2 n d entries).
+            "restoration": 3 * 2 * n * d * 16,
+        })
 
     def check_loss(self, loss):
         spec = as_loss(loss)
@@ -412,5 +470,8 @@ def solve(program, X, Y, gates, alpha, *, loss="squared_error", sample_weight=No
     program.check_options(options)
     X, Y, gates, sample_weight, coef_init = validate_program_inputs(
         X, Y, gates, alpha, loss, sample_weight, coef_init, program.coef_shape, backend)
+    plan = program.memory_plan(X.shape[0], X.shape[1], gates.shape[1], Y.shape[1],
+                               np.dtype(X.dtype).itemsize)
+    check_memory_plan(plan, program, X.shape, gates.shape[1], Y.shape[1])
     return program.solve_validated(X, Y, gates, alpha, loss, sample_weight, coef_init,
                                    options)

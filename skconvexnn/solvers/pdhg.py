@@ -42,6 +42,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import sparse
 
 from .._progress import Progress
 from ..backends import get_backend
@@ -189,18 +190,21 @@ def strictly_feasible_direction(X, signs, eps, n_perturbed):
 
     n, d = X.shape
     m = int(n_perturbed) if eps > 0 else 0
-    # Variables [h (d), z (m), t]; every row reads "... <= 0".
-    rows = np.zeros((n + 2 * m, d + m + 1))
-    rows[:n, :d] = -signs[:, None] * X
-    rows[:n, d:d + m] = eps
-    rows[:n, -1] = 1.0
-    for k in range(m):
-        rows[n + 2 * k, [k, d + k]] = (1.0, -1.0)
-        rows[n + 2 * k + 1, [k, d + k]] = (-1.0, -1.0)
+    # Variables [h (d), z (m), t]; every row reads "... <= 0". Sparse: the bound rows
+    # of z are two entries each (dense, they were (n + 2m) x (d + m) on wide data).
+    eye = sparse.eye(m, d, format="csr")
+    eye_z = sparse.eye(m, format="csr")
+    rows = sparse.vstack([
+        sparse.hstack([sparse.csr_matrix(-signs[:, None] * X),
+                       sparse.csr_matrix(np.full((n, m), eps)),
+                       sparse.csr_matrix(np.ones((n, 1)))]),
+        sparse.hstack([eye, -eye_z, sparse.csr_matrix((m, 1))]),
+        sparse.hstack([-eye, -eye_z, sparse.csr_matrix((m, 1))]),
+    ], format="csr")
     cost = np.zeros(d + m + 1)
     cost[-1] = -1.0
     bounds = [(-1.0, 1.0)] * d + [(0.0, 1.0)] * m + [(None, None)]
-    solution = linprog(cost, A_ub=rows, b_ub=np.zeros(len(rows)), bounds=bounds,
+    solution = linprog(cost, A_ub=rows, b_ub=np.zeros(rows.shape[0]), bounds=bounds,
                        method="highs")
     if solution.status != 0:
         return None, 0.0
@@ -325,17 +329,19 @@ def _nearest_feasible(X, signs, eps, n_perturbed, u, x_scale):
     if scale == 0:
         return u.copy()
     target = u / scale
-    eye = np.eye(d)
-    zeros = np.zeros((d, d))
+    eye = sparse.eye(d, format="csr")
+    zeros = sparse.csr_matrix((d, d))
     l1_cost = np.full(d, _LP_MARGIN * x_scale)
     l1_cost[:m] += eps
-    rows = np.vstack([
-        np.hstack([-signs[:, None] * X, np.broadcast_to(l1_cost, (n, d)), np.zeros((n, d))]),
-        np.hstack([eye, -eye, zeros]),
-        np.hstack([-eye, -eye, zeros]),
-        np.hstack([eye, zeros, -eye]),
-        np.hstack([-eye, zeros, -eye]),
-    ])
+    rows = sparse.vstack([
+        sparse.hstack([sparse.csr_matrix(-signs[:, None] * X),
+                       sparse.csr_matrix(np.broadcast_to(l1_cost, (n, d))),
+                       sparse.csr_matrix((n, d))]),
+        sparse.hstack([eye, -eye, zeros]),
+        sparse.hstack([-eye, -eye, zeros]),
+        sparse.hstack([eye, zeros, -eye]),
+        sparse.hstack([-eye, zeros, -eye]),
+    ], format="csr")
     bounds_ub = np.concatenate([np.zeros(n + 2 * d), target, -target])
     cost = np.concatenate([np.zeros(2 * d), np.ones(d)])
     bounds = [(None, None)] * d + [(0.0, None)] * (2 * d)
