@@ -39,8 +39,8 @@ class Loss:
 
     Class attributes say where it applies: ``task`` ("regression" or
     "classification"), ``smooth`` (the FISTA programs need a gradient), ``robust`` (it
-    has an exact worst case over an l_inf ball, for the robust program) and ``kind``
-    ("margin", "residual" or "multinomial").
+    has an exact worst case over an l_inf ball, for the robust program), ``kind``
+    ("margin", "residual" or "multinomial") and ``scales_with_targets``.
     """
 
     name = None
@@ -49,6 +49,11 @@ class Loss:
     smooth = True
     robust = False
     out_activation = "identity"
+    #: Whether the regressors divide the targets by their scale before solving
+    #: (``target_scale_``): for a loss of residuals homogeneous of degree 2 in them
+    #: and its parameters (``l(s r; s delta) = s^2 l(r; delta)``), so that the program
+    #: on ``y / s`` is the program on ``y`` with ``alpha`` scaled by ``s``.
+    scales_with_targets = False
     #: Names of the constructor's parameters (for ``repr`` and equality).
     _parameters = ()
 
@@ -90,6 +95,16 @@ class Loss:
         """The fixed output bias of a regressor with ``fit_intercept`` (c,): the
         constant output that is optimal with no hidden unit (the weighted mean)."""
         return np.average(Y, axis=0, weights=sample_weight)
+
+    def scale(self, Y, sample_weight, centered=True):
+        """The spread of targets ``Y`` (n, c) that a regressor divides them by when the
+        loss ``scales_with_targets``: the weighted root mean square, over samples and
+        outputs, of ``Y`` minus its weighted mean (of ``Y`` itself when not
+        ``centered``); 1 when that is zero or not finite (constant targets)."""
+        Y = np.asarray(Y, dtype=np.float64)
+        residual = Y - np.average(Y, axis=0, weights=sample_weight) if centered else Y
+        return _positive_or_one(np.sqrt(np.average(np.mean(residual ** 2, axis=1),
+                                                   weights=sample_weight)))
 
     def shifted(self, Y, offset):
         """``(targets, loss)`` of the program that fits ``Y`` with the fixed output bias
@@ -160,6 +175,22 @@ class Loss:
         raise NotImplementedError
 
 
+def _positive_or_one(scale):
+    scale = float(scale)
+    return scale if np.isfinite(scale) and scale > 0 else 1.0
+
+
+def _weighted_median(values, weights):
+    """The smallest value with at least half the total weight at or below it."""
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    return values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])]
+
+
+#: The median absolute deviation of a normal variable, in standard deviations.
+_MAD_TO_STD = 1.4826
+
+
 def _residual_level(p, Q, eps):
     """``max(|p|, ||q||_inf / eps)``: the dual level of a residual worst case."""
     level = np.abs(p)
@@ -178,6 +209,7 @@ class SquaredError(Loss):
 
     name = "squared_error"
     robust = True
+    scales_with_targets = True
 
     @property
     def curvature(self):
@@ -353,11 +385,15 @@ class Huber(Loss):
     Parameters
     ----------
     delta : float, default=1.0
-        Where the loss turns from quadratic to linear, in the units of ``y``.
+        Where the loss turns from quadratic to linear, in the units of the program's
+        targets: for the regressors, ``y`` divided by its scale (``target_scale_``),
+        as :class:`~sklearn.linear_model.HuberRegressor`'s ``epsilon`` is relative to
+        a scale.
     """
 
     name = "huber"
     robust = True
+    scales_with_targets = True
     _parameters = ("delta",)
 
     def __init__(self, delta=1.0):
@@ -386,6 +422,22 @@ class Huber(Loss):
                 method="bounded", options={"xatol": 1e-10 * (1 + np.abs(column).max())}).x
 
         return np.array([location(column) for column in np.asarray(Y, dtype=np.float64).T])
+
+    def scale(self, Y, sample_weight, centered=True):
+        """A spread the outliers Huber's loss resists do not inflate: the weighted
+        median absolute deviation of ``Y`` from its per-output weighted median (from
+        zero when not ``centered``), over samples and outputs, times 1.4826 (the
+        standard deviation, for normal targets); the root mean square when that is
+        zero."""
+        Y = np.asarray(Y, dtype=np.float64)
+        w = (np.ones(len(Y)) if sample_weight is None
+             else np.asarray(sample_weight, dtype=np.float64))
+        if centered:
+            Y = Y - np.array([_weighted_median(column, w) for column in Y.T])
+        mad = _weighted_median(np.abs(Y).T.ravel(), np.tile(w, Y.shape[1]))
+        if mad > 0 and np.isfinite(mad):
+            return _MAD_TO_STD * float(mad)
+        return super().scale(Y, sample_weight, centered=False)
 
     def _clipped_residual(self, F):
         return np.clip(np.asarray(F, dtype=np.float64) - self._Y64, -self.delta, self.delta)

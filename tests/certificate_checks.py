@@ -31,13 +31,18 @@ def network_objective(est, X, y):
     W1, W2 = est.coefs_
     b1, b2 = est.intercepts_
     output = np.maximum(X @ W1 + b1, 0) @ W2 + b2
-    Y = _program_targets(est, y)
+    # A regressor's program fits y / target_scale_: in its units the outputs are divided
+    # by the scale and the network's weight decay (alpha * scale in y's units) by its
+    # square.
+    scale = getattr(est, "target_scale_", 1.0)
+    Y = _program_targets(est, y) / scale
+    output = output / scale
     if hasattr(est, "eps"):  # one-vs-rest: a sum of binary losses, one per output
         loss = sum(make_loss(est.loss, Y[:, [k]]).value(output[:, [k]])
                    for k in range(Y.shape[1]))
     else:
         loss = make_loss(est.loss, Y).value(output)
-    decay = 0.5 * est.alpha * (np.sum(W1 ** 2) + np.sum(b1 ** 2) + np.sum(W2 ** 2))
+    decay = 0.5 * est.alpha / scale * (np.sum(W1 ** 2) + np.sum(b1 ** 2) + np.sum(W2 ** 2))
     return loss + decay
 
 

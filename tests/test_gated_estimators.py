@@ -41,7 +41,12 @@ def _convex_output(est, X):
     X_aug = add_intercept_column(X) if est.fit_intercept else X
     mask = X_aug @ est.gates_ >= 0
     F = np.einsum("np,npc->nc", mask, np.einsum("nd,dpc->npc", X_aug, est.convex_coef_))
-    return F + est.intercepts_[1]
+    return _target_scale(est) * F + est.intercepts_[1]
+
+
+def _target_scale(est):
+    """What a regressor divided ``y`` by for its program (1 for a classifier)."""
+    return getattr(est, "target_scale_", 1.0)
 
 
 def _targets(est, y):
@@ -54,10 +59,12 @@ def _targets(est, y):
 
 
 def _objective_of_outputs(est, F, y):
-    """The convex objective computed from the model's outputs on the training rows."""
+    """The convex objective computed from the model's outputs on the training rows
+    (both divided by a regressor's target scale: the program it solved)."""
     weights = est.convex_coef_
     penalty = est.alpha * np.sqrt(np.einsum("rjk,rjk->jk", weights, weights)).sum()
-    return make_loss(est.loss, _targets(est, y)).value(F) + penalty
+    scale = _target_scale(est)
+    return make_loss(est.loss, _targets(est, y) / scale).value(F / scale) + penalty
 
 
 # --- bad input: a clear ValueError before any kernel runs -----------------------------
@@ -219,10 +226,14 @@ def test_network_reproduces_convex_model_and_its_weight_decay_objective(Estimato
     b1, b2 = est.intercepts_
     assert W1.shape == (X.shape[1], est.n_neurons_) and W2.shape == (est.n_neurons_,
                                                                     est.n_outputs_)
-    # weight decay of the network (output bias unregularized, as in MLP) = group penalty
+    # weight decay of the network (output bias unregularized, as in MLP) = group penalty;
+    # in the units of y a regressor's program has alpha * s and s^2 times its objective
+    scale = _target_scale(est)
     loss = make_loss(est.loss, _targets(est, y))
-    weight_decay = 0.5 * est.alpha * (np.sum(W1 ** 2) + np.sum(b1 ** 2) + np.sum(W2 ** 2))
-    assert loss.value(network_out) + weight_decay == pytest.approx(est.objective_, rel=1e-10)
+    weight_decay = 0.5 * est.alpha * scale * (np.sum(W1 ** 2) + np.sum(b1 ** 2)
+                                              + np.sum(W2 ** 2))
+    assert loss.value(network_out) + weight_decay == pytest.approx(
+        scale ** 2 * est.objective_, rel=1e-10)
     assert 0 <= est.duality_gap_ <= est.tol and est.converged_
 
 
@@ -395,6 +406,44 @@ def test_regressor_predictions_shift_with_the_targets():
     assert shifted.intercepts_[1][0] == pytest.approx(y.mean() + 1000.0)
     no_bias = GatedReLURegressor(random_state=0, fit_intercept=False).fit(X, y)
     assert not no_bias.intercepts_[1].any()
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "huber"])
+def test_regressor_predictions_scale_with_the_targets(loss):
+    # The program fits y over its scale: on 1000 y + 500 it is the program on y, not one
+    # 1000 times less regularized that the default max_iter cannot certify.
+    X, y = _regression()
+    base = GatedReLURegressor(loss=loss, random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        raw = GatedReLURegressor(loss=loss, random_state=0).fit(X, 1000 * y + 500)
+    assert base.converged_ and raw.converged_ and raw.n_iter_ <= 3 * base.n_iter_
+    assert raw.target_scale_ == pytest.approx(1000 * base.target_scale_, rel=1e-12)
+    if loss == "squared_error":
+        assert base.target_scale_ == pytest.approx(np.std(y), rel=1e-12)
+    else:  # a robust spread: the median absolute deviation, in standard deviations
+        mad = np.median(np.abs(y - np.median(y)))
+        assert base.target_scale_ == pytest.approx(1.4826 * mad, rel=0.05)
+    # One program (Huber's location is found to 1e-10, not exactly shifted): the two
+    # objectives are within their certified gaps of its optimum, and the predictions
+    # agree (exactly, up to rounding, for the squared error's exact mean).
+    bound = raw.duality_gap_ * raw.objective_ + base.duality_gap_ * base.objective_
+    assert abs(raw.objective_ - base.objective_) <= bound + 1e-12
+    exact = loss == "squared_error"
+    np.testing.assert_allclose(raw.predict(X), 1000 * base.predict(X) + 500,
+                               rtol=1e-6 if exact else 0,
+                               atol=(1e-6 if exact else 1e-2) * raw.target_scale_)
+
+
+def test_target_scale_is_one_for_constant_targets_and_a_poisson_loss():
+    X, y = _regression()
+    constant = GatedReLURegressor(random_state=0).fit(X, np.full(len(y), 3.0))
+    assert constant.target_scale_ == 1
+    with warnings.catch_warnings():  # only the scale matters here, not the optimum
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        poisson = GatedReLURegressor(loss="poisson", random_state=0, max_iter=20).fit(
+            X, np.round(5 * np.abs(y)))
+    assert poisson.target_scale_ == 1
 
 
 def test_warm_started_fit_is_certified_against_a_cold_reference():

@@ -97,6 +97,12 @@ class BaseConvexNetwork(BaseEstimator):
         """The regularization strength of the program ``fit`` solves."""
         return self.alpha
 
+    def _weight_decay(self):
+        """The weight-decay coefficient of the fitted network on the data's own
+        targets (``alpha`` of the program ``fit`` solved, unless the targets were
+        rescaled)."""
+        return self._fit_alpha()
+
     # --- shared ---------------------------------------------------------------------
 
     def _validate_X_predict(self, X):
@@ -325,9 +331,12 @@ class ConvexRegressorMixin:
     :class:`~skconvexnn.losses.Loss` with its parameters. With ``fit_intercept=True``
     the loss's baseline (the weighted mean of ``y`` for a residual loss) is the
     network's output bias (not regularized, as in ``MLPRegressor``) and the convex
-    program fits ``y`` around it, so predictions shift with the targets. Predictions
-    are the network's output through the loss's ``out_activation`` (``"identity"``,
-    or ``"exp"`` for a log link).
+    program fits ``y`` around it, so predictions shift with the targets. For the
+    squared error and Huber's loss the program fits ``y`` divided by its scale
+    (``target_scale_``, :meth:`~skconvexnn.losses.Loss.scale`), so predictions also
+    scale with the targets and ``alpha`` is relative to their spread. Predictions are
+    the network's output through the loss's ``out_activation`` (``"identity"``, or
+    ``"exp"`` for a log link).
     """
 
     _loss_constraints: dict = {"loss": [StrOptions(loss_names("regression", smooth=True)),
@@ -335,6 +344,8 @@ class ConvexRegressorMixin:
     #: What a ``Loss`` passed as ``loss`` must be able to do (see ``Loss``).
     _loss_abilities: dict = {"smooth": True}
     _target_checks: dict = {"multi_output": True, "y_numeric": True}
+    #: Whether the program fits the targets over their scale (``target_scale_``).
+    _rescales_targets = True
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -357,8 +368,10 @@ class ConvexRegressorMixin:
         return self._fit_convex(X, Y, sample_weight, self.loss, output_offset=offset)
 
     def _encode_targets(self, y, sample_weight):
-        """Program targets ``(n, c)`` and the output offset (the loss's baseline with
-        ``fit_intercept``, else None). Sets ``out_activation_``."""
+        """Program targets ``(n, c)``, divided by their scale when the loss
+        ``scales_with_targets`` (:meth:`~skconvexnn.losses.Loss.scale`), and the
+        output offset (their baseline for the loss with ``fit_intercept``, else None).
+        Sets ``out_activation_`` and ``target_scale_``."""
         loss = as_loss(self.loss)
         if loss.task != "regression" or any(
                 getattr(loss, ability) != value
@@ -369,8 +382,27 @@ class ConvexRegressorMixin:
         self.out_activation_ = loss.out_activation
         Y = y[:, None] if y.ndim == 1 else y
         loss.check_targets(Y)
+        self.target_scale_ = (loss.scale(Y, sample_weight, centered=self.fit_intercept)
+                              if loss.scales_with_targets and self._rescales_targets
+                              else 1.0)
+        if self.target_scale_ != 1.0:
+            Y = Y / self.target_scale_
+        # The baseline of the scaled targets (Huber's location depends on delta).
         offset = loss.baseline(Y, sample_weight) if self.fit_intercept else None
         return Y, offset
+
+    def _network(self, weights, output_offset):
+        """The network of the program's weights, in the units of ``y``: the program
+        fits ``y / target_scale_``, so its outputs (weights and offset) scale back."""
+        scale = self.target_scale_
+        if output_offset is not None:
+            output_offset = output_offset * scale
+        return super()._network(weights * weights.dtype.type(scale), output_offset)
+
+    def _weight_decay(self):
+        """``alpha`` in the units of ``y``: the program on ``y / s`` at ``alpha`` is the
+        program on ``y`` at ``alpha * s`` (its objective divided by ``s^2``)."""
+        return super()._weight_decay() * self.target_scale_
 
     def predict(self, X):
         """Predicted targets, shape (n_samples,) or (n_samples, n_outputs) like ``y``."""

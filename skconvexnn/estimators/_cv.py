@@ -23,8 +23,8 @@ from .._path import alpha_grid, alpha_max
 from ..losses import as_loss
 from ..patterns import add_intercept_column
 from ._docs import (ATTRIBUTES, CV_ATTRIBUTES, CV_N_JOBS, CV_PARAMETERS,
-                    GATED_ATTRIBUTES, PARAMETERS, RELU_ATTRIBUTES, RELU_PARAMETERS,
-                    without_parameters)
+                    GATED_ATTRIBUTES, PARAMETERS, REGRESSOR_ATTRIBUTES, RELU_ATTRIBUTES,
+                    RELU_PARAMETERS, without_parameters)
 from ._gated import GatedReLUClassifier, GatedReLURegressor
 from ._relu import ConvexReLUClassifier, ConvexReLURegressor
 
@@ -267,7 +267,7 @@ class GatedReLUClassifierCV(_ConvexCV, GatedReLUClassifier):
 class GatedReLURegressorCV(_ConvexCV, GatedReLURegressor):
     __doc__ = _cv_doc(
         GatedReLURegressor, "Gated ReLU regressor with ``alpha`` chosen by cross-validation.",
-        attributes=GATED_ATTRIBUTES)
+        attributes=GATED_ATTRIBUTES.rstrip() + REGRESSOR_ATTRIBUTES)
     _estimator_class = GatedReLURegressor
     _parameter_constraints = _cv_constraints(GatedReLURegressor)
 
@@ -321,7 +321,7 @@ class ConvexReLUClassifierCV(_ConvexCV, ConvexReLUClassifier):
 class ConvexReLURegressorCV(_ConvexCV, ConvexReLURegressor):
     __doc__ = _cv_doc(
         ConvexReLURegressor, "ReLU network regressor with ``alpha`` chosen by cross-validation.",
-        RELU_PARAMETERS, RELU_ATTRIBUTES)
+        RELU_PARAMETERS, RELU_ATTRIBUTES.rstrip() + REGRESSOR_ATTRIBUTES)
     _estimator_class = ConvexReLURegressor
     _parameter_constraints = _cv_constraints(ConvexReLURegressor)
 

@@ -111,6 +111,20 @@ ATTRIBUTES = """
         Objective after every iteration.
 """
 
+REGRESSOR_ATTRIBUTES = """
+    target_scale_ : float
+        What the targets were divided by before the program was solved: for the
+        squared error their weighted standard deviation (root mean square without
+        ``fit_intercept``) over all outputs, for Huber's loss a spread its outliers do
+        not inflate (1.4826 times the median absolute deviation); 1 for other losses
+        and constant targets (:meth:`~skconvexnn.losses.Loss.scale`). ``alpha`` (and
+        Huber's ``delta``) are relative to it, so a fit on ``1000 * y`` predicts
+        ``1000`` times a fit on ``y`` and is as quick to certify. ``objective_``, ``convex_coef_`` and ``loss_curve_`` are
+        the program's, on ``y / target_scale_``; in the units of ``y`` the network's
+        weight-decay objective is ``target_scale_ ** 2 * objective_``, at weight
+        decay ``alpha * target_scale_`` (what ``to_mlp()`` sets).
+"""
+
 GATED_ATTRIBUTES = """
     convex_coef_ : ndarray of shape (n_features_in_ + fit_intercept, n_patterns_, n_outputs_)
         Solution ``U`` of the convex program: ``U[:, j, k]`` weighs pattern ``j`` for

@@ -5,7 +5,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from ..programs import GatedReLUProgram
 from ._base import BaseConvexNetwork, ConvexClassifierMixin, ConvexRegressorMixin
 from ._docs import (ATTRIBUTES, GATED_ATTRIBUTES, GATED_OBJECTIVE, PARAMETERS,
-                    regression_loss_parameter)
+                    REGRESSOR_ATTRIBUTES, regression_loss_parameter)
 
 
 class _GatedProgram(BaseConvexNetwork):
@@ -100,6 +100,7 @@ class GatedReLURegressor(RegressorMixin, ConvexRegressorMixin, _GatedProgram):
     ----------
     {ATTRIBUTES.strip()}
     {GATED_ATTRIBUTES.strip()}
+    {REGRESSOR_ATTRIBUTES.strip()}
 
     See Also
     --------

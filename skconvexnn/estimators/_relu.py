@@ -9,8 +9,8 @@ from sklearn.utils.validation import check_is_fitted
 from .._path import GatedUnitGates
 from ..programs import ReLUProgram
 from ._base import BaseConvexNetwork, ConvexClassifierMixin, ConvexRegressorMixin
-from ._docs import (ATTRIBUTES, PARAMETERS, RELU_ATTRIBUTES, RELU_OBJECTIVE,
-                    RELU_PARAMETERS, regression_loss_parameter)
+from ._docs import (ATTRIBUTES, PARAMETERS, REGRESSOR_ATTRIBUTES, RELU_ATTRIBUTES,
+                    RELU_OBJECTIVE, RELU_PARAMETERS, regression_loss_parameter)
 
 class _ReLUProgram(BaseConvexNetwork):
     """Estimators of the cone-constrained ReLU program (an ordinary ReLU network), and
@@ -55,7 +55,7 @@ class _ReLUProgram(BaseConvexNetwork):
         """Copy the fitted network and its bookkeeping into a fresh ``mlp``."""
         check_is_fitted(self)
         mlp.set_params(hidden_layer_sizes=(self.n_neurons_,), activation="relu",
-                       alpha=self._fit_alpha() * self._n_train, max_iter=self.max_iter,
+                       alpha=self._weight_decay() * self._n_train, max_iter=self.max_iter,
                        tol=self.tol, random_state=self.random_state)
         mlp.coefs_ = [c.copy() for c in self.coefs_]
         mlp.intercepts_ = [b.copy() for b in self.intercepts_]
@@ -187,6 +187,7 @@ class ConvexReLURegressor(RegressorMixin, ConvexRegressorMixin, _ReLUProgram):
     ----------
     {ATTRIBUTES.strip()}
     {RELU_ATTRIBUTES.strip()}
+    {REGRESSOR_ATTRIBUTES.strip()}
 
     See Also
     --------

@@ -293,6 +293,10 @@ class RobustConvexReLURegressor(_RobustProgram, ConvexReLURegressor):
     ----------
     {ATTRIBUTES.strip()}
     {ROBUST_ATTRIBUTES.strip()}
+    target_scale_ : float
+        1: unlike :class:`ConvexReLURegressor`, the robust program fits ``y`` as given
+        (its worst case, ``robust_loss_`` and ``alpha`` are in the units of ``y``), so
+        standardize targets of large spread yourself.
 
     See Also
     --------
@@ -319,6 +323,7 @@ class RobustConvexReLURegressor(_RobustProgram, ConvexReLURegressor):
         **_RobustProgram._robust_constraints,
     }
     _loss_abilities: dict = {"robust": True}
+    _rescales_targets = False
 
     def __init__(self, n_patterns=100, *, eps=0.05, alpha=1e-3, loss="squared_error",
                  fit_intercept=True, patterns="gated", solver="auto", max_iter=20000,
