@@ -12,7 +12,6 @@ iterations, whether it converged, the relative gap, seconds, and the training sc
 import time
 import warnings
 
-import numpy as np
 from sklearn.datasets import load_breast_cancer, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
