@@ -4,9 +4,11 @@
 for:
 
 - ``prox(Y, G, step, out)``: the proximal step ``out = prox_{step * penalty}(Y - step G)``;
-- ``dual_bounds(U, G, step)``: per-group *dual bounds* ``b_g``: with the dual point
-  ``Theta = -grad L``, the smallest ``kappa``-rescaling that makes ``Theta`` dual
-  feasible is ``kappa = alpha / max_g b_g`` (``dual_scaling``);
+- ``dual_bounds(U, G, step, n_largest=None)``: per-group *dual bounds* ``b_g``: with
+  the dual point ``Theta = -grad L``, the smallest ``kappa``-rescaling that makes
+  ``Theta`` dual feasible is ``kappa = alpha / max_g b_g`` (``dual_scaling``); with
+  ``n_largest`` only the largest bound and the ``n_largest`` largest need be tight
+  (what a working set is chosen from);
 - ``prox_and_dual_bounds(Y, G, step, out)``: both at once, for a solver that certifies
   every iterate (FISTA). For the cone-constrained penalty the projection inside the
   prox already gives valid bounds, so the pair costs one projection, not two;
@@ -63,8 +65,10 @@ class GroupL2:
         ``(norms of out, bounds)``."""
         return self.prox(Y, G, step, out), self.kernels.group_norms(G)
 
-    def dual_bounds(self, U, G, step):
-        """Dual bounds of all columns at weights ``U`` with loss gradient ``G``."""
+    def dual_bounds(self, U, G, step, n_largest=None):
+        """Dual bounds of all columns at weights ``U`` with loss gradient ``G``
+        (``n_largest``: how many of the largest the caller needs exactly; all of them
+        are exact here)."""
         return self.kernels.group_norms(G)
 
     def constraint_violation(self, U):
@@ -256,16 +260,51 @@ class ConeConstrainedGroupL2(GroupL2):
         norms = self.kernels.group_soft_threshold(Z, threshold, out)
         return norms, self.kernels.group_norms(Z - Y) / step
 
-    def dual_bounds(self, U, G, step):
-        """Dual bounds ``||project_K(U - step G) - U|| / step`` of all columns.
+    def dual_bounds(self, U, G, step, n_largest=None):
+        """Dual bounds ``||project_K(U - step G) - U|| / step`` of the columns.
 
         For a zero column this is ``||project_K(-G)||``, the exact distance; its
-        projection stops early once the bound is safely below ``alpha``.
+        projection stops early once the bound is safely below ``alpha``. Every bound
+        is at most ``||G_w||`` (the bound of multipliers ``mu = 0``), which is kept
+        where a projection would give more.
+
+        With ``n_largest``, only as many columns are projected as it takes to know the
+        ``n_largest`` largest bounds and the largest one: columns are projected in
+        decreasing order of ``||G_w||``, in batches, until the ``n_largest``-th bound
+        found is at least the ``||G_w||`` of every column left, whose bound then stays
+        ``||G_w||`` (valid, and below it). The largest bound, hence the certificate's
+        scaling, and the ``n_largest`` largest columns, hence a working set chosen
+        from them, are those of projecting every column; the projections are not.
         """
+        cheap = self.kernels.group_norms(G)
         zero = self.kernels.group_norms(U) == 0
         targets = np.where(zero, (1 - self._EARLY_STOP_MARGIN) * self.alpha * step, -1.0)
-        Z = self.project(U - step * G, targets, self._CERTIFICATE_STEPS, self._bound_state)
-        return self.kernels.group_norms(Z - U) / step
+        m = U.shape[1]
+        if n_largest is None or n_largest >= m:
+            order, batch = np.arange(m), m
+        else:
+            order = np.argsort(-cheap, kind="stable")
+            batch = max(int(n_largest), self._CHUNK)
+        bounds = cheap.copy()
+        done = 0
+        while done < m:
+            columns = np.sort(order[done:done + batch])
+            view = copy.copy(self)
+            view._groups = self._groups[columns]
+            view._factors = None
+            Z = view.project(U[:, columns] - step * G[:, columns], targets[columns],
+                             self._CERTIFICATE_STEPS, self._bound_state)
+            projected = self.kernels.group_norms(Z - U[:, columns]) / step
+            bounds[columns] = np.minimum(projected, cheap[columns])
+            done += len(columns)
+            if done >= m:
+                break
+            found = bounds[order[:done]]
+            k = min(int(n_largest), done)
+            if np.partition(found, done - k)[done - k] >= cheap[order[done]]:
+                break  # no column left can enter the n_largest, nor be the largest
+            batch *= 2
+        return bounds
 
     def constraint_violation(self, U):
         """``max (-(2 D_j - I) X u_w)_+`` over the columns (``0`` for a feasible ``U``)."""

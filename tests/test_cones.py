@@ -95,6 +95,39 @@ def test_capped_projection_is_a_valid_dual_bound(cone_penalty):
         assert np.all(bounds >= exact - 1e-10)
 
 
+@pytest.mark.parametrize("n_largest", [1, 3, 6])
+def test_dual_bounds_of_the_largest_columns_only_are_those_of_all(monkeypatch, n_largest):
+    # With n_largest, columns are projected in decreasing order of ||G_w|| (batches of
+    # _CHUNK, here 2) until the rest cannot matter: the largest bound (the certificate's
+    # scaling) and the n_largest largest columns (a working set) are those of
+    # projecting every column, and every bound stays a valid one.
+    monkeypatch.setattr(ConeConstrainedGroupL2, "_CHUNK", 2)
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((N, D))
+    n_patterns = 12
+    mask = (X @ rng.standard_normal((D, n_patterns)) >= 0).astype(np.uint8)
+    group_pattern = np.tile(np.arange(n_patterns), 2)
+    left_unprojected = 0
+    for _ in range(10):
+        G = rng.standard_normal((D, 2 * n_patterns)) * rng.uniform(0.1, 3, 2 * n_patterns)
+        U = np.zeros_like(G)
+        fresh = [ConeConstrainedGroupL2(1e-2, get_backend("numba", X), X, mask, group_pattern)
+                 for _ in range(2)]
+        everything = fresh[0].dual_bounds(U, G, step=1.0)
+        lazy = fresh[1].dual_bounds(U, G, step=1.0, n_largest=n_largest)
+        exact = np.array([np.linalg.norm(_nnls_projection(X, mask, j, -G[:, w]))
+                          for w, j in enumerate(group_pattern)])
+        # (capped projections: upper bounds, exact or not)
+        assert np.all(everything >= exact - 1e-10) and np.all(lazy >= exact - 1e-10)
+        assert lazy.max() == pytest.approx(everything.max(), rel=1e-12)
+        top = np.sort(np.argsort(-everything, kind="stable")[:n_largest])
+        np.testing.assert_array_equal(np.sort(np.argsort(-lazy, kind="stable")[:n_largest]),
+                                      top)
+        np.testing.assert_allclose(lazy[top], everything[top], rtol=1e-12)
+        left_unprojected += int(np.sum(lazy > everything * (1 + 1e-9)))
+    assert left_unprojected > 0  # the point: some columns were never projected
+
+
 def test_large_working_sets_project_without_a_factor_cache(cone_penalty, monkeypatch):
     penalty, X, mask, group_pattern = cone_penalty
     monkeypatch.setattr(ConeConstrainedGroupL2, "_MAX_CACHE_BYTES", 0)

@@ -10,7 +10,9 @@ one full adjoint product at the current point, which gives
 
 then solves the problem restricted to a working set (the current support plus the
 worst violators, at least twice the support) with FISTA, to a fraction of the current
-gap. ``solver="fista"`` runs FISTA on every group instead (one outer iteration).
+gap. Only the largest bounds matter to both, so the ReLU program projects only the
+columns that may be among them (``dual_bounds(..., n_largest=...)``).
+``solver="fista"`` runs FISTA on every group instead (one outer iteration).
 """
 
 import time
@@ -158,10 +160,15 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
             support = np.flatnonzero(norms(U) > 0)
             F_check = design.restrict(support).forward(U[:, support], dtype=np.float64)
         gradient = design.full_adjoint(loss.gradient(F_check), dtype=np.float64)
-        bounds = penalty.dual_bounds(U, gradient, step if step is not None else 1.0)
+        weight_norms = norms(U)
+        # The working set is chosen among the largest bounds: only those (and the
+        # largest, for the certificate) need their projections.
+        size = int(min(design.n_groups,
+                       max(_WS_MIN_SIZE, 2 * int((weight_norms > 0).sum()))))
+        bounds = penalty.dual_bounds(U, gradient, step if step is not None else 1.0,
+                                     n_largest=size if use_working_set else None)
         kappa = penalty.dual_scaling(bounds)
         best_dual = max(best_dual, loss.dual_value(F_check, kappa))
-        weight_norms = norms(U)
         primal = loss.value(F_check) + penalty.value_from_norms(weight_norms)
         gap = primal - best_dual
         relative_gap = gap / primal if primal > 0 else 0.0
@@ -179,8 +186,6 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
             support = weight_norms > 0
             score = bounds / alpha
             score[support] = np.inf
-            size = int(min(design.n_groups,
-                           max(_WS_MIN_SIZE, 2 * int(support.sum()))))
             groups = np.sort(np.argpartition(-score, size - 1)[:size]).astype(np.int64)
             tol_abs, tol_rel = _INNER_GAP_FRACTION * gap, 0.0
         else:
