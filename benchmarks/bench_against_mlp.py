@@ -17,18 +17,20 @@ minutes a fit on breast_cancer).
 """
 
 import argparse
+import os
 import statistics
-import time
-import warnings
+import sys
 
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine, make_classification
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skconvexnn import ConvexReLUClassifier, GatedReLUClassifier, RobustConvexReLUClassifier
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import timed_fit  # noqa: E402
 
 DATASETS = {
     "breast_cancer": lambda: load_breast_cancer(return_X_y=True),
@@ -53,12 +55,7 @@ def _models(robust):
 
 def _fit(make, X_train, y_train):
     pipeline = make_pipeline(StandardScaler(), make())
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        start = time.perf_counter()
-        pipeline.fit(X_train, y_train)
-        seconds = time.perf_counter() - start
-    warned = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    seconds, warned = timed_fit(pipeline, X_train, y_train)
     return pipeline, seconds, warned
 
 

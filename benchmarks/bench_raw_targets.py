@@ -9,24 +9,21 @@ iterations, whether it converged, the relative gap, seconds, and the training sc
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/bench_raw_targets.py
 """
 
-import time
-import warnings
+import os
+import sys
 
 from sklearn.datasets import load_breast_cancer, make_regression
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from skconvexnn import (ConvexReLUClassifier, ConvexReLURegressor, GatedReLUClassifier,
                         GatedReLURegressor)
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import timed_fit  # noqa: E402
+
 
 def _fit(estimator, X, y):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        start = time.perf_counter()
-        estimator.fit(X, y)
-        seconds = time.perf_counter() - start
-    warned = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    seconds, warned = timed_fit(estimator, X, y)
     return (f"{estimator.n_iter_:6d} it  converged={estimator.converged_!s:5s} "
             f"gap={estimator.duality_gap_:.1e}  {seconds:6.2f} s  "
             f"score={estimator.score(X, y):.4f}  warning={warned}")
