@@ -111,8 +111,8 @@ def test_dual_bounds_of_the_largest_columns_only_are_those_of_all(monkeypatch, n
     for _ in range(10):
         G = rng.standard_normal((D, 2 * n_patterns)) * rng.uniform(0.1, 3, 2 * n_patterns)
         U = np.zeros_like(G)
-        fresh = [ConeConstrainedGroupL2(1e-2, get_backend("numba", X), X, mask, group_pattern)
-                 for _ in range(2)]
+        fresh = [ConeConstrainedGroupL2(1e-2, get_backend("numba", X), X, mask,
+                                        group_pattern) for _ in range(2)]
         everything = fresh[0].dual_bounds(U, G, step=1.0)
         lazy = fresh[1].dual_bounds(U, G, step=1.0, n_largest=n_largest)
         exact = np.array([np.linalg.norm(_nnls_projection(X, mask, j, -G[:, w]))
@@ -121,8 +121,8 @@ def test_dual_bounds_of_the_largest_columns_only_are_those_of_all(monkeypatch, n
         assert np.all(everything >= exact - 1e-10) and np.all(lazy >= exact - 1e-10)
         assert lazy.max() == pytest.approx(everything.max(), rel=1e-12)
         top = np.sort(np.argsort(-everything, kind="stable")[:n_largest])
-        np.testing.assert_array_equal(np.sort(np.argsort(-lazy, kind="stable")[:n_largest]),
-                                      top)
+        largest = np.sort(np.argsort(-lazy, kind="stable")[:n_largest])
+        np.testing.assert_array_equal(largest, top)
         np.testing.assert_allclose(lazy[top], everything[top], rtol=1e-12)
         left_unprojected += int(np.sum(lazy > everything * (1 + 1e-9)))
     assert left_unprojected > 0  # the point: some columns were never projected

@@ -119,10 +119,11 @@ REGRESSOR_ATTRIBUTES = """
         not inflate (1.4826 times the median absolute deviation); 1 for other losses
         and constant targets (:meth:`~skconvexnn.losses.Loss.scale`). ``alpha`` (and
         Huber's ``delta``) are relative to it, so a fit on ``1000 * y`` predicts
-        ``1000`` times a fit on ``y`` and is as quick to certify. ``objective_``, ``convex_coef_`` and ``loss_curve_`` are
-        the program's, on ``y / target_scale_``; in the units of ``y`` the network's
-        weight-decay objective is ``target_scale_ ** 2 * objective_``, at weight
-        decay ``alpha * target_scale_`` (what ``to_mlp()`` sets).
+        ``1000`` times a fit on ``y`` and is as quick to certify. ``objective_``,
+        ``convex_coef_`` and ``loss_curve_`` are the program's, on
+        ``y / target_scale_``; in the units of ``y`` the network's weight-decay
+        objective is ``target_scale_ ** 2 * objective_``, at weight decay
+        ``alpha * target_scale_`` (what ``to_mlp()`` sets).
 """
 
 GATED_ATTRIBUTES = """
