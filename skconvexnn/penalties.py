@@ -132,14 +132,6 @@ class ConeConstrainedGroupL2(GroupL2):
         self.workers = RowWorkers(1) if workers is None else workers
         # The projections multiply with BLAS in float64.
         self.X = np.ascontiguousarray(X, dtype=np.float64)
-        n, d = self.X.shape
-        if d > n:
-            # A wide table: the constraints see only the row space of X, so a column is
-            # projected there (n coordinates), its null-space part kept as it is.
-            self._basis = np.linalg.svd(self.X, full_matrices=False)[2]  # (n, d)
-            self._X_cone = np.ascontiguousarray(self.X @ self._basis.T)
-        else:
-            self._basis, self._X_cone = None, self.X
         self.mask = mask
         self.group_pattern = np.asarray(group_pattern, dtype=np.int64)
         self.tol = tol
@@ -148,8 +140,9 @@ class ConeConstrainedGroupL2(GroupL2):
         # multipliers), one for the prox and one for the certificate: the certificate's
         # capped runs must not leave half-finished active sets to the prox.
         # An active set is at most min(n, d) rows (the constraints are the n rows, of
-        # rank at most d): on a wide table the factors are n x n, not d x d.
-        self._max_active = min(self._X_cone.shape)
+        # rank at most d): on a wide table the factors are n x n, not d x d. (The
+        # programs solve wide tables in the row space of X: d <= n there.)
+        self._max_active = min(self.X.shape)
         self._prox_state = _ProjectionState(n_groups, self._max_active)
         self._bound_state = _ProjectionState(n_groups, self._max_active)
         self._groups = np.arange(n_groups, dtype=np.int64)
@@ -187,30 +180,14 @@ class ConeConstrainedGroupL2(GroupL2):
         continue their Lawson-Hanson iterations (at most ``max_steps``, ``-1``: until
         exact; a capped column is ``V + A^T mu``, ``mu >= 0``, not the projection).
 
-        On a wide table (``d > n``) the columns are projected in the row space of ``X``
-        (the null-space part of a column meets every constraint with equality and
-        stays), which is the same projection in ``n`` coordinates instead of ``d``.
+        The factors of the active sets are ``min(n, d)`` square.
         """
         V = np.ascontiguousarray(V, dtype=np.float64)
         m = V.shape[1]
         if targets is None:
             targets = np.full(m, -1.0)
-        if self._basis is None:
-            return self._project_rows(V, targets, max_steps, state)
-        inside = self._basis @ V
-        null = V - self._basis.T @ inside
-        # ||z||^2 = ||null||^2 + ||z_inside||^2: the early-stop target of the part inside.
-        slack = targets ** 2 - np.einsum("dw,dw->w", null, null)
-        targets = np.where((targets >= 0) & (slack >= 0), np.sqrt(np.maximum(slack, 0)),
-                           -1.0)
-        return null + self._basis.T @ self._project_rows(inside, targets, max_steps, state)
-
-    def _project_rows(self, V, targets, max_steps, state):
-        """:meth:`project` with the constraint rows ``self._X_cone``."""
         state = self._prox_state if state is None else state
-        V = np.ascontiguousarray(V, dtype=np.float64)
         out = np.empty_like(V)
-        m = V.shape[1]
         patterns = self.group_pattern[self._groups]
         cached = state is self._prox_state and getattr(self, "_factors", None) is not None
         if cached:
@@ -229,11 +206,11 @@ class ConeConstrainedGroupL2(GroupL2):
             Vc = np.ascontiguousarray(V[:, cols])
             Zc = np.empty_like(Vc)
             self.kernels.cone_warm_candidates(
-                self._X_cone, self.mask, patterns[cols], self._groups[cols], Vc,
+                self.X, self.mask, patterns[cols], self._groups[cols], Vc,
                 state.active, state.mu, state.n_active, factors, n_factored, Zc)
-            XZ = self.workers.matmul(self._X_cone, Zc)
+            XZ = self.workers.matmul(self.X, Zc)
             self.kernels.cone_finish_projections(
-                self._X_cone, self.mask, patterns[cols], self._groups[cols], Vc, XZ, state.active,
+                self.X, self.mask, patterns[cols], self._groups[cols], Vc, XZ, state.active,
                 state.mu, state.n_active, factors, n_factored, self.tol, targets[cols],
                 max_steps, Zc)
             out[:, cols] = Zc

@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_limits
 
 from ._memory import MemoryPlan, check_memory_plan
 from ._parallel import row_workers
+from ._row_space import row_space
 from ._validation import validate_program_inputs
 from .backends import get_backend
 from .formulations import GatedReLUDesign, ReLUDesign, as_solver_matrix
@@ -81,11 +82,13 @@ class ConvexProgram:
         """Solve on inputs :func:`solve` has validated; return the solution."""
         raise NotImplementedError
 
-    def memory_plan(self, n_samples, n_columns, n_gates, n_outputs, itemsize):
+    def memory_plan(self, n_samples, n_columns, n_gates, n_outputs, itemsize,
+                    is_sparse=False):
         """Upper estimate of a solve's largest allocations (a
         :class:`~skconvexnn._memory.MemoryPlan`), from the shape of ``X`` (with its
-        intercept column), the number of gates and outputs and the data's item size;
-        :func:`solve` checks it against the memory budget before any work."""
+        intercept column), whether it is sparse, the number of gates and outputs and
+        the data's item size; :func:`solve` checks it against the memory budget before
+        any work."""
         raise NotImplementedError
 
     def network(self, weights, fit_intercept, output_bias=None):
@@ -107,10 +110,26 @@ class GroupLassoProgram(ConvexProgram):
     #: Columns of the weights per gate and output (ReLU: ``v`` and ``w``).
     groups_per_gate = 1
 
-    def memory_plan(self, n_samples, n_columns, n_gates, n_outputs, itemsize):
+    #: Whether a wide sparse ``X`` is solved in its row space too (densified): the
+    #: gated program keeps it sparse instead.
+    reduces_sparse = False
+
+    def in_row_space(self, n_samples, n_columns, is_sparse=False):
+        """Whether the program is solved in the row space of ``X`` (:mod:`._row_space`):
+        a wide table, ``n_columns > n_samples``."""
+        return n_columns > n_samples and (self.reduces_sparse or not is_sparse)
+
+    def memory_plan(self, n_samples, n_columns, n_gates, n_outputs, itemsize,
+                    is_sparse=False):
         n, d, c = n_samples, n_columns, n_outputs
         groups = self.groups_per_gate * n_gates
+        extra = {}
+        if self.in_row_space(n, d, is_sparse):
+            # The SVD's float64 copy of X and its factors; then the program on n columns.
+            extra["row space"] = 3 * n * d * 8 + n * n * 8
+            d = n
         return MemoryPlan({
+            **extra,
             # X as the solver reads it, a float64 copy for the final polish, and the
             # products of a working set's columns.
             "data": 4 * n * d * itemsize,
@@ -146,22 +165,37 @@ class GroupLassoProgram(ConvexProgram):
         loss_obj = self.check_loss(loss).bind(Y, sample_weight)
         kernels = get_backend(options["backend"], X)
         X = as_solver_matrix(X)
-        n_features, n_outputs = X.shape[1], Y.shape[1]
+        n_outputs = Y.shape[1]
         with row_workers(options["n_jobs"]) as workers:
             mask, keep = activation_patterns(X, gates, strict=self.strict_patterns,
                                              workers=workers)
-            design, penalty = self.build(X, mask, n_outputs, alpha, kernels, workers)
+            space, rows = self._row_space(X)
+            n_columns = rows.shape[1]
+            design, penalty = self.build(rows, mask, n_outputs, alpha, kernels, workers)
             if coef_init is None:
-                U0 = np.zeros((n_features, design.n_groups), dtype=X.dtype)
+                U0 = np.zeros((n_columns, design.n_groups), dtype=X.dtype)
             else:
+                if space is not None:
+                    coef_init = space.reduce(coef_init)
                 U0 = self.pack(coef_init, keep, penalty, X.dtype)
             result = solve_group_lasso(
                 design, loss_obj, penalty, U0, tol=options["tol"],
                 max_iter=options["max_iter"], solver=options["solver"],
                 verbose=options["verbose"], callback=options["callback"],
                 step=options["step"])
-        weights = self.unpack(result.U, n_features, len(keep), n_outputs)
-        return self.solution(result, weights, keep, mask, penalty, X.dtype)
+        weights = self.unpack(result.U, n_columns, len(keep), n_outputs)
+        solution = self.solution(result, weights, keep, mask, penalty, X.dtype)
+        if space is not None:
+            solution.weights = space.expand(weights).astype(X.dtype, copy=False)
+        return solution
+
+    def _row_space(self, X):
+        """``(space, rows)``: the :class:`~skconvexnn._row_space.RowSpace` of ``X`` and its
+        rows ``R`` when the program is solved there, else ``(None, X)``."""
+        if not self.in_row_space(*X.shape, sparse.issparse(X)):
+            return None, X
+        space = row_space(X)
+        return space, space.rows
 
     def alpha_max(self, X, Y, gates, *, loss="squared_error", sample_weight=None,
                   backend="auto"):
@@ -176,7 +210,7 @@ class GroupLassoProgram(ConvexProgram):
         if mask.shape[1] == 0:
             return 0.0
         gradient = loss_obj.gradient(np.zeros((X.shape[0], Y.shape[1]), dtype=np.float64))
-        design, penalty = self.build(X, mask, Y.shape[1], 1.0, kernels)
+        design, penalty = self.build(self._row_space(X)[1], mask, Y.shape[1], 1.0, kernels)
         return self.dual_norm_of_gradient(design, penalty, gradient)
 
     def _common_solution(self, result, weights, keep, mask):
@@ -250,10 +284,14 @@ class ReLUProgram(GroupLassoProgram):
 
     groups_per_gate = 2
 
-    def memory_plan(self, n_samples, n_columns, n_gates, n_outputs, itemsize):
-        plan = super().memory_plan(n_samples, n_columns, n_gates, n_outputs, itemsize)
-        n, d = n_samples, n_columns
-        rank = min(n, d)  # most active constraints of one cone
+    reduces_sparse = True  # its cone projections read X densely anyway
+
+    def memory_plan(self, n_samples, n_columns, n_gates, n_outputs, itemsize,
+                    is_sparse=False):
+        plan = super().memory_plan(n_samples, n_columns, n_gates, n_outputs, itemsize,
+                                   is_sparse)
+        # Most active constraints of one cone (a wide X is solved in its row space).
+        rank = min(n_samples, n_columns)
         columns = 2 * n_gates * n_outputs
         # Active sets and multipliers of every column, for the prox and the dual bound.
         plan.terms["cone states"] = 2 * columns * (16 * rank + 16)
@@ -261,8 +299,6 @@ class ReLUProgram(GroupLassoProgram):
         # capped (one column at a time at the least).
         cap = max(ConeConstrainedGroupL2._MAX_CACHE_BYTES, rank * rank * 8)
         plan.terms["cone factors"] = 2 * min(columns * rank * rank * 8, cap)
-        if d > n:  # the row-space basis of X and the constraint rows in it
-            plan.terms["row space"] = 3 * n * d * 8
         return plan
 
     def coef_shape(self, n_features, n_gates, n_outputs):
@@ -335,7 +371,8 @@ class RobustReLUProgram(ReLUProgram):
     kind = "robust"
     default_solver = "pdhg"
 
-    def memory_plan(self, n_samples, n_columns, n_gates, n_outputs, itemsize):
+    def memory_plan(self, n_samples, n_columns, n_gates, n_outputs, itemsize,
+                    is_sparse=False):
         n, d, c = n_samples, n_columns, n_outputs
         groups = 2 * n_gates  # v and w, for one output at a time
         return MemoryPlan({
@@ -471,7 +508,7 @@ def solve(program, X, Y, gates, alpha, *, loss="squared_error", sample_weight=No
     X, Y, gates, sample_weight, coef_init = validate_program_inputs(
         X, Y, gates, alpha, loss, sample_weight, coef_init, program.coef_shape, backend)
     plan = program.memory_plan(X.shape[0], X.shape[1], gates.shape[1], Y.shape[1],
-                               np.dtype(X.dtype).itemsize)
+                               np.dtype(X.dtype).itemsize, is_sparse=sparse.issparse(X))
     check_memory_plan(plan, program, X.shape, gates.shape[1], Y.shape[1])
     return program.solve_validated(X, Y, gates, alpha, loss, sample_weight, coef_init,
                                    options)
