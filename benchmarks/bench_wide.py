@@ -1,14 +1,15 @@
 """One fit on a wide table (``make_classification``): time, test accuracy, certificate.
 
-    OPENBLAS_NUM_THREADS=1 /usr/bin/time -f "peak RSS %M KB" \\
-        python benchmarks/bench_wide.py N D {mlp,gated,relu} [N_PATTERNS]
+    python benchmarks/bench_wide.py N D {mlp,gated,relu} [N_PATTERNS]
 
 ``2 N`` rows of ``D`` features (20 informative), ``N`` to train and ``N`` to test,
 standardized on the training rows; every model ``random_state=0``, MLP with
-``max_iter=2000``. Peak memory is the process's, from ``/usr/bin/time``.
+``max_iter=2000``; one BLAS thread. Peak memory is the process's peak resident set
+(``getrusage``), data included. ``bench_wide_grid.py`` runs a grid of these.
 """
 
 import os
+import resource
 import sys
 import time
 import warnings
@@ -41,7 +42,8 @@ def main(n, d, which, n_patterns=100):
     seconds = time.perf_counter() - start
     print(f"{which} n={n} d={d}: fit {seconds:.1f} s, test accuracy "
           f"{model.score(X_test, y_test):.3f}, gap "
-          f"{getattr(model, 'duality_gap_', float('nan')):.1e}, warnings "
+          f"{getattr(model, 'duality_gap_', float('nan')):.1e}, peak RSS "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB, warnings "
           f"{[str(w.message)[:80] for w in caught]}")
 
 
