@@ -213,7 +213,7 @@ def test_relu_warm_path_takes_no_more_iterations_than_cold_fits(monkeypatch):
 
     monkeypatch.setattr(GroupLassoProgram, "solve_validated", counting)
     alphas = np.geomspace(1e-1, 1e-4, 10)
-    warm = ConvexReLURegressor(random_state=0, warm_start=True)
+    warm = ConvexReLURegressor(n_patterns=40, random_state=0, warm_start=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for alpha in alphas:
@@ -221,7 +221,7 @@ def test_relu_warm_path_takes_no_more_iterations_than_cold_fits(monkeypatch):
         warm_iterations = sum(counted)
         counted.clear()
         for alpha in alphas:
-            ConvexReLURegressor(random_state=0, alpha=alpha).fit(X, y)
+            ConvexReLURegressor(n_patterns=40, random_state=0, alpha=alpha).fit(X, y)
         cold_iterations = sum(counted)
     assert 0 < warm_iterations <= cold_iterations
 

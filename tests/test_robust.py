@@ -208,8 +208,10 @@ def test_regressor_certificate_holds_against_pgd():
     rng = np.random.default_rng(4)
     X = rng.uniform(-1, 1, size=(60, 2))
     y = np.maximum(X[:, 0], 0) - X[:, 1]
-    reg = RobustConvexReLURegressor(eps=0.05, n_patterns=8, alpha=1e-3, tol=1e-6,
+    # The bounds hold at any weights returned: a loose tolerance is enough.
+    reg = RobustConvexReLURegressor(eps=0.05, n_patterns=8, alpha=1e-3, tol=1e-4,
                                     max_iter=100000, random_state=0).fit(X, y)
+    assert reg.converged_
     worst, _ = certified_bounds(reg, X, y, 0.05)
     _, attacked = pgd(reg, X, y, 0.05, random_state=0, return_losses=True)
     assert np.all(attacked <= worst + 1e-8)
