@@ -132,6 +132,11 @@ class ConeConstrainedGroupL2(GroupL2):
         self.workers = RowWorkers(1) if workers is None else workers
         # The projections multiply with BLAS in float64.
         self.X = np.ascontiguousarray(X, dtype=np.float64)
+        n, d = self.X.shape
+        # X X^T spares the factors their row products (k^2 d of them for k active rows)
+        # where rows are long and the n x n matrix is small; else an empty stand-in.
+        self._gram = (self.X @ self.X.T if self.uses_gram(n, d)
+                      else np.empty((0, 0)))
         self.mask = mask
         self.group_pattern = np.asarray(group_pattern, dtype=np.int64)
         self.tol = tol
@@ -146,6 +151,17 @@ class ConeConstrainedGroupL2(GroupL2):
         self._prox_state = _ProjectionState(n_groups, self._max_active)
         self._bound_state = _ProjectionState(n_groups, self._max_active)
         self._groups = np.arange(n_groups, dtype=np.int64)
+
+    #: The cone factors read ``X X^T`` (kept, ``n x n``) when a row has at least
+    #: ``_GRAM_MIN_COLUMNS`` entries and the matrix takes at most ``_GRAM_MAX_BYTES``.
+    _GRAM_MIN_COLUMNS = 64
+    _GRAM_MAX_BYTES = 128 * 2**20
+
+    @classmethod
+    def uses_gram(cls, n_samples, n_columns):
+        """Whether the projections keep ``X X^T`` for a table of this shape."""
+        return (n_columns >= cls._GRAM_MIN_COLUMNS
+                and n_samples * n_samples * 8 <= cls._GRAM_MAX_BYTES)
 
     #: Most columns projected at a time when no factor cache is kept.
     _CHUNK = 256
@@ -206,13 +222,13 @@ class ConeConstrainedGroupL2(GroupL2):
             Vc = np.ascontiguousarray(V[:, cols])
             Zc = np.empty_like(Vc)
             self.kernels.cone_warm_candidates(
-                self.X, self.mask, patterns[cols], self._groups[cols], Vc,
+                self.X, self._gram, self.mask, patterns[cols], self._groups[cols], Vc,
                 state.active, state.mu, state.n_active, factors, n_factored, Zc)
             XZ = self.workers.matmul(self.X, Zc)
             self.kernels.cone_finish_projections(
-                self.X, self.mask, patterns[cols], self._groups[cols], Vc, XZ, state.active,
-                state.mu, state.n_active, factors, n_factored, self.tol, targets[cols],
-                max_steps, Zc)
+                self.X, self._gram, self.mask, patterns[cols], self._groups[cols], Vc, XZ,
+                state.active, state.mu, state.n_active, factors, n_factored, self.tol,
+                targets[cols], max_steps, Zc)
             out[:, cols] = Zc
         state.generation[self._groups] += 1
         if cached:

@@ -299,6 +299,8 @@ class ReLUProgram(GroupLassoProgram):
         # capped (one column at a time at the least).
         cap = max(ConeConstrainedGroupL2._MAX_CACHE_BYTES, rank * rank * 8)
         plan.terms["cone factors"] = 2 * min(columns * rank * rank * 8, cap)
+        if ConeConstrainedGroupL2.uses_gram(n_samples, rank):
+            plan.terms["cone Gram matrix"] = n_samples * n_samples * 8
         return plan
 
     def coef_shape(self, n_features, n_gates, n_outputs):

@@ -15,13 +15,18 @@ from skconvexnn.penalties import ConeConstrainedGroupL2
 N, D, P = 40, 6, 5
 
 
-@pytest.fixture
-def cone_penalty():
+@pytest.fixture(params=[False, True], ids=["rows", "gram"])
+def cone_penalty(request, monkeypatch):
+    # Factors from the rows' products, or from a kept X X^T (for long rows; forced on
+    # these short ones): the same projections.
+    if request.param:
+        monkeypatch.setattr(ConeConstrainedGroupL2, "_GRAM_MIN_COLUMNS", 0)
     rng = np.random.default_rng(0)
     X = rng.standard_normal((N, D))
     mask = (X @ rng.standard_normal((D, P)) >= 0).astype(np.uint8)
     group_pattern = np.tile(np.arange(P), 2)  # the v and w columns of every pattern
     penalty = ConeConstrainedGroupL2(1e-2, get_backend("numba", X), X, mask, group_pattern)
+    assert (penalty._gram.shape == (N, N)) is request.param
     return penalty, X, mask, group_pattern
 
 
@@ -171,6 +176,7 @@ def test_wide_tables_project_exactly_with_factors_of_the_row_count():
     group_pattern = np.tile(np.arange(n_patterns), 2)
     penalty = ConeConstrainedGroupL2(1e-2, get_backend("numba", X), X, mask, group_pattern)
     assert penalty._prox_state.active.shape == (2 * n_patterns, n)
+    assert penalty._gram.shape == (n, n)  # long rows: the factors read X X^T
     V = rng.standard_normal((d, 2 * n_patterns))
     for view in (penalty, penalty.restrict(np.arange(2 * n_patterns))):
         Z = view.project(V)

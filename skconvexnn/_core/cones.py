@@ -27,26 +27,36 @@ _PIVOT = 1e-12
 
 
 @njit(cache=True, nogil=True)
-def _extend_factor(X, mask, j, act, k, L, n_factored):
+def _extend_factor(X, gram, mask, j, act, k, L, n_factored):
     """Extend the Cholesky factor ``L`` of ``A_P A_P^T`` from ``n_factored`` to ``k`` rows.
+
+    ``gram`` is ``X X^T`` (n x n), or an empty array: the products are then computed
+    from the rows.
 
     Returns the number of rows factored: ``k``, or the position of the first row that
     is (numerically) a combination of the rows before it.
     """
-    d = X.shape[1]
+    n, d = X.shape
+    use_gram = gram.shape[0] == n
     for r in range(n_factored, k):
         ir = act[r]
         sr = 2.0 * mask[ir, j] - 1.0
         diag = 0.0
-        for t in range(d):
-            diag += X[ir, t] * X[ir, t]
+        if use_gram:
+            diag = gram[ir, ir]
+        else:
+            for t in range(d):
+                diag += X[ir, t] * X[ir, t]
         norm2 = diag
         diag += _RIDGE * diag + 1e-300
         for a in range(r):
             ia = act[a]
             g = 0.0
-            for t in range(d):
-                g += X[ir, t] * X[ia, t]
+            if use_gram:
+                g = gram[ir, ia]
+            else:
+                for t in range(d):
+                    g += X[ir, t] * X[ia, t]
             g *= sr * (2.0 * mask[ia, j] - 1.0)
             for b in range(a):
                 g -= L[r, b] * L[a, b]
@@ -95,14 +105,14 @@ def _remove(act, mu, k, keep, L, n_factored):
 
 
 @njit(cache=True, nogil=True)
-def _least_squares_nonnegative(X, mask, j, v, act, mu, k, L, n_factored, sol, keep):
+def _least_squares_nonnegative(X, gram, mask, j, v, act, mu, k, L, n_factored, sol, keep):
     """Lawson-Hanson inner loop: least squares on the active set, stepping back and
     dropping constraints until every multiplier is positive.
 
     Returns ``(k, n_factored)``; ``mu[:k]`` holds the solution.
     """
     while k > 0:
-        n_factored = _extend_factor(X, mask, j, act, k, L, n_factored)
+        n_factored = _extend_factor(X, gram, mask, j, act, k, L, n_factored)
         if n_factored < k:
             # A dependent row cannot enter: drop it (and what follows it).
             for a in range(k):
@@ -142,12 +152,15 @@ def _combine(X, mask, j, v, act, mu, k, z):
 
 
 @njit(cache=True, nogil=True)
-def project_onto_cone(X, mask, j, v, act, mu, k, L, n_factored, tol, target, max_steps, z):
+def project_onto_cone(X, gram, mask, j, v, act, mu, k, L, n_factored, tol, target, max_steps,
+                      z):
     """Project ``v`` onto ``K_j``; warm-started Lawson-Hanson.
 
     Parameters
     ----------
     X : ndarray of shape (n, d), float64, C-contiguous
+    gram : ndarray of shape (n, n) or (0, 0), float64
+        ``X X^T`` when the caller keeps it (factors then cost no row products).
     mask : ndarray of shape (n, P), uint8
     j : int
         Pattern index.
@@ -185,8 +198,8 @@ def project_onto_cone(X, mask, j, v, act, mu, k, L, n_factored, tol, target, max
     keep = np.empty(d, dtype=np.bool_)
     steps = 4 * d + 16 if max_steps < 0 else max_steps + 1
     for _ in range(steps):
-        k, n_factored = _least_squares_nonnegative(X, mask, j, v, act, mu, k, L, n_factored,
-                                                   sol, keep)
+        k, n_factored = _least_squares_nonnegative(X, gram, mask, j, v, act, mu, k, L,
+                                                   n_factored, sol, keep)
         _combine(X, mask, j, v, act, mu, k, z)
         if target >= 0 and np.sqrt((z * z).sum()) <= target:
             break
@@ -214,9 +227,11 @@ def project_onto_cone(X, mask, j, v, act, mu, k, L, n_factored, tol, target, max
 
 
 @njit(cache=True, nogil=True)
-def warm_candidates(X, mask, col_pattern, col_group, V, active, mu, n_active, factors,
-                    n_factored, out):
+def warm_candidates(X, gram, mask, col_pattern, col_group, V, active, mu, n_active,
+                    factors, n_factored, out):
     """Phase 1: ``out[:, w] = V[:, w] + A^T mu`` on each column's warm active set.
+
+    ``gram``: ``X X^T`` or an empty array (see :func:`project_onto_cone`).
 
     ``factors[w]`` / ``n_factored[w]`` is column ``w``'s Cholesky factor (pass
     ``n_factored[w] = 0`` when none is known).
@@ -231,14 +246,14 @@ def warm_candidates(X, mask, col_pattern, col_group, V, active, mu, n_active, fa
         for t in range(d):
             v[t] = V[t, w]
         k, n_factored[w] = _least_squares_nonnegative(
-            X, mask, j, v, active[g], mu[g], n_active[g], factors[w], n_factored[w], sol,
-            keep)
+            X, gram, mask, j, v, active[g], mu[g], n_active[g], factors[w], n_factored[w],
+            sol, keep)
         n_active[g] = k
         _combine(X, mask, j, v, active[g], mu[g], k, out[:, w])
 
 
 @njit(cache=True, nogil=True)
-def finish_projections(X, mask, col_pattern, col_group, V, XZ, active, mu, n_active,
+def finish_projections(X, gram, mask, col_pattern, col_group, V, XZ, active, mu, n_active,
                        factors, n_factored, tol, targets, max_steps, out):
     """Phase 3: given the candidates ``out`` and ``XZ = X @ out``, finish the columns.
 
@@ -270,7 +285,7 @@ def finish_projections(X, mask, col_pattern, col_group, V, XZ, active, mu, n_act
         for t in range(d):
             v[t] = V[t, w]
         n_active[g], n_factored[w] = project_onto_cone(
-            X, mask, j, v, active[g], mu[g], n_active[g], factors[w], n_factored[w], tol,
-            targets[w], max_steps, z)
+            X, gram, mask, j, v, active[g], mu[g], n_active[g], factors[w], n_factored[w],
+            tol, targets[w], max_steps, z)
         for t in range(d):
             out[t, w] = z[t]
