@@ -44,8 +44,8 @@ class RowSpace:
         dense = X.toarray() if sparse.issparse(X) else X
         left, singular, basis = scipy.linalg.svd(np.asarray(dense, dtype=np.float64),
                                                  full_matrices=False, check_finite=False)
-        floor = singular[0] * max(X.shape) * np.finfo(np.float64).eps if singular.size else 0
-        keep = singular > floor
+        eps = np.finfo(np.float64).eps
+        keep = singular > (singular[0] * max(X.shape) * eps if singular.size else 0.0)
         self.basis = np.ascontiguousarray(basis[keep])
         self.rows = np.ascontiguousarray(left[:, keep] * singular[keep], dtype=X.dtype)
 

@@ -73,6 +73,21 @@ def test_the_wide_table_of_the_issue_is_planned_under_two_gigabytes():
     assert "cone factors" in plan.describe()
 
 
+def test_the_wide_table_of_the_issue_fits_within_a_small_budget():
+    # 200 x 5000 (the issue's table, few patterns): solved in the row space of X, the
+    # fit plans and takes a few hundred MB, and certifies.
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=200, n_features=5000, n_informative=20,
+                               random_state=0)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    with config_context(memory_budget=400 * 2**20):
+        model = ConvexReLUClassifier(n_patterns=10, random_state=0).fit(X, y)
+    assert model.converged_ and model.convex_coef_.shape[1] == 5000 + 1
+    plan = ReLUProgram().memory_plan(200, 5001, 10, 1, 8)
+    assert plan.total <= 400 * 2**20 and "row space" in plan.describe()
+
+
 def test_config_is_validated_and_restored():
     assert get_config()["memory_budget"] == "auto"
     with config_context(memory_budget=3e9):

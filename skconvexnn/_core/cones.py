@@ -105,7 +105,8 @@ def _remove(act, mu, k, keep, L, n_factored):
 
 
 @njit(cache=True, nogil=True)
-def _least_squares_nonnegative(X, gram, mask, j, v, act, mu, k, L, n_factored, sol, keep):
+def _least_squares_nonnegative(X, gram, mask, j, v, act, mu, k, L, n_factored, sol,
+                               keep):
     """Lawson-Hanson inner loop: least squares on the active set, stepping back and
     dropping constraints until every multiplier is positive.
 
