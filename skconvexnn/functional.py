@@ -53,9 +53,11 @@ def solve_gated_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=
         Target relative duality gap.
     max_iter : int, default=10000
         FISTA iteration budget.
-    solver : {"auto", "working_set", "fista"} or Solver, default="auto"
+    solver : {"auto", "working_set", "fista", "reweighting"} or Solver, default="auto"
         ``working_set`` (the default) runs FISTA on a growing set of groups chosen from
-        the full gradient; ``fista`` runs it on all groups. A
+        the full gradient; ``fista`` runs it on all groups; ``reweighting`` (squared loss
+        only) takes Newton steps on the program's kernel weights
+        (:mod:`skconvexnn.kernels`) on the working set. A
         :class:`~skconvexnn.solvers.Solver` with another inner method is taken too
         (:mod:`skconvexnn.solvers.registry`).
     backend : {"auto", "numba", "numpy"}, default="auto"

@@ -48,6 +48,8 @@ class Loss:
     kind = "residual"
     smooth = True
     robust = False
+    #: Whether it is the squared error (the reweighting solver's kernel ridge steps).
+    quadratic = False
     out_activation = "identity"
     #: Whether the regressors divide the targets by their scale before solving
     #: (``target_scale_``): for a loss of residuals homogeneous of degree 2 in them
@@ -209,6 +211,7 @@ class SquaredError(Loss):
 
     name = "squared_error"
     robust = True
+    quadratic = True
     scales_with_targets = True
 
     @property

@@ -504,6 +504,7 @@ def solve(program, X, Y, gates, alpha, *, loss="squared_error", sample_weight=No
     """
     solver = resolve_solver(solver, program.kind, program.default_solver)
     solver.check_loss(program.check_loss(loss))
+    solver.check_program(program)
     options = dict(tol=tol, max_iter=max_iter, solver=solver, backend=backend,
                    n_jobs=n_jobs, verbose=verbose, callback=callback, step=step)
     program.check_options(options)
@@ -511,6 +512,9 @@ def solve(program, X, Y, gates, alpha, *, loss="squared_error", sample_weight=No
         X, Y, gates, alpha, loss, sample_weight, coef_init, program.coef_shape, backend)
     plan = program.memory_plan(X.shape[0], X.shape[1], gates.shape[1], Y.shape[1],
                                np.dtype(X.dtype).itemsize, is_sparse=sparse.issparse(X))
+    if solver.memory is not None:
+        plan.terms.update(solver.memory(X.shape[0], X.shape[1], gates.shape[1],
+                                        Y.shape[1]))
     check_memory_plan(plan, program, X.shape, gates.shape[1], Y.shape[1])
     return program.solve_validated(X, Y, gates, alpha, loss, sample_weight, coef_init,
                                    options)

@@ -17,12 +17,16 @@ PARAMETERS = """
     fit_intercept : bool, default=True
         Append a constant input: each hidden unit gets a bias, regularized with its
         weights as in the convex formulation (Pilanci & Ergen 2020).
-    solver : {"auto", "working_set", "fista"}, default="auto"
+    solver : {"auto", "working_set", "fista", "reweighting"}, default="auto"
         ``"working_set"`` (what ``"auto"`` picks): FISTA on a working set of groups grown
         from the full gradient and certified by the full duality gap. ``"fista"``: FISTA
-        on every group at once.
+        on every group at once. ``"reweighting"`` (gated program, squared loss only):
+        Newton steps on the kernel weights of the program's multiple-kernel form
+        (:mod:`skconvexnn.kernels`) on the same working set, certified the same way;
+        each step factors an ``n x n`` matrix, so it suits up to a few thousand rows,
+        where it needs tens of steps instead of thousands of iterations.
     max_iter : int, default=10000
-        Budget of FISTA iterations.
+        Budget of FISTA iterations (of Newton steps for ``"reweighting"``).
     tol : float, default=1e-3
         Stop when the relative duality gap ``(primal - dual) / primal`` is below ``tol``:
         then ``objective_ - optimum <= tol * objective_``. (1e-3
@@ -132,6 +136,13 @@ GATED_ATTRIBUTES = """
         output ``k``.
     hidden_pattern_ : ndarray of shape (n_neurons_,)
         Column of ``gates_`` that switches each hidden unit on.
+    kernel_weights_ : ndarray of shape (n_patterns_, n_outputs_)
+        ``||U_jk||``: the weights of the optimal multiple kernel of each output
+        (:mod:`skconvexnn.kernels`); with the squared loss, kernel ridge regression with
+        ``kernels_[k]`` on the program's targets is the network's output ``k``.
+    kernels_ : list of :class:`~skconvexnn.kernels.GatedReLUKernel`
+        One per output: the kernel ``sum_j eta_jk 1[g_j . x >= 0] 1[g_j . x' >= 0] x . x'``
+        with ``gates_`` and ``kernel_weights_[:, k]``.
 """
 
 RELU_ATTRIBUTES = """

@@ -1,7 +1,9 @@
 """Gated ReLU networks trained to the global optimum of their convex group-lasso program."""
 
+import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 
+from ..kernels import GatedReLUKernel
 from ..programs import GatedReLUProgram
 from ._base import BaseConvexNetwork, ConvexClassifierMixin, ConvexRegressorMixin
 from ._docs import (ATTRIBUTES, GATED_ATTRIBUTES, GATED_OBJECTIVE, PARAMETERS,
@@ -16,6 +18,16 @@ class _GatedProgram(BaseConvexNetwork):
 
     def _program(self):
         return GatedReLUProgram()
+
+    def _set_solution(self, point, X, Y, sample_weight, loss, output_offset):
+        super()._set_solution(point, X, Y, sample_weight, loss, output_offset)
+        # The kernel view (skconvexnn.kernels): eta_jk = ||U_jk||, with which kernel
+        # ridge regression on the program's targets is the network.
+        self.kernel_weights_ = np.linalg.norm(self.convex_coef_, axis=0)
+        self.kernels_ = [GatedReLUKernel(self.gates_, self.kernel_weights_[:, k],
+                                         fit_intercept=self.fit_intercept)
+                         for k in range(self.kernel_weights_.shape[1])]
+        return self
 
 
 class GatedReLUClassifier(ClassifierMixin, ConvexClassifierMixin, _GatedProgram):

@@ -12,6 +12,7 @@ and one entry here; a :class:`Solver` object can also be passed as ``solver``.
 from dataclasses import dataclass, field
 
 from .fista import fista
+from .reweighting import reweighting, reweighting_memory
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,12 @@ class Solver:
         :func:`~skconvexnn.solvers.fista.fista`'s signature.
     working_set : bool
         Whether the groups in play grow as a working set (else: all of them).
+    programs : tuple of str
+        Names of the programs of its kind it solves (empty: all of them).
+    memory : callable or None
+        ``memory(n_samples, n_features, n_patterns, n_outputs)``: bytes of the arrays
+        the solver adds to the program's own (a dict by what they hold), planned
+        before the solve.
     """
 
     name: str
@@ -41,6 +48,8 @@ class Solver:
     loss_needs: dict = field(default_factory=dict)
     inner: object = None
     working_set: bool = False
+    programs: tuple = ()
+    memory: object = None
 
     def check_loss(self, loss):
         """Raise ValueError if ``loss`` (a specification) lacks what this solver needs."""
@@ -50,9 +59,17 @@ class Solver:
             raise ValueError(f"loss={loss.name!r} does not suit solver {self.name!r} "
                              f"({self.summary}), which needs {' and '.join(missing)}.")
 
+    def check_program(self, program):
+        """Raise ValueError if this solver does not solve ``program``."""
+        if self.programs and program.name not in self.programs:
+            raise ValueError(f"solver {self.name!r} ({self.summary}) solves only the "
+                             f"{' and '.join(self.programs)} program, not the "
+                             f"{program.name} one: use 'auto'.")
+
 
 #: What each loss ability means, for error messages.
 _NEEDS = {"smooth": "a loss with a gradient",
+          "quadratic": "the squared-error loss",
           "robust": "a loss with a worst case over the l_inf ball"}
 
 
@@ -61,6 +78,11 @@ SOLVERS = {solver.name: solver for solver in (
     Solver("working_set", "group_lasso", "FISTA on a working set of groups grown from the full gradient",
            loss_needs={"smooth": True}, inner=fista, working_set=True),
     Solver("fista", "group_lasso", "FISTA on every group", loss_needs={"smooth": True}, inner=fista),
+    Solver("reweighting", "group_lasso",
+           "iterative reweighting of the gated program's kernels (multiple kernel "
+           "learning) on a working set of groups",
+           loss_needs={"quadratic": True}, inner=reweighting, working_set=True,
+           programs=("gated",), memory=reweighting_memory),
     Solver("pdhg", "robust", "restarted primal-dual hybrid gradient (the robust program)",
            loss_needs={"robust": True}),
 )}
