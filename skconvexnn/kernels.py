@@ -178,10 +178,9 @@ class ArcCosineNTK(_FixedKernel):
     --------
     >>> import numpy as np
     >>> from skconvexnn.kernels import ArcCosineNTK
-    >>> X = np.array([[1.0, 0.0], [0.0, 1.0]])
-    >>> ArcCosineNTK(fit_intercept=False)(X).round(3)
-    array([[0.5 , 0.  ],
-           [0.  , 0.5 ]])
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> ArcCosineNTK(fit_intercept=False)(X).round(3).tolist()
+    [[0.5, 0.0, 0.375], [0.0, 0.5, 0.375], [0.375, 0.375, 1.0]]
     """
 
     def __init__(self, fit_intercept=True):
