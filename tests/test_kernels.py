@@ -6,6 +6,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from scipy import sparse
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 from sklearn.gaussian_process import GaussianProcessRegressor
@@ -91,6 +92,21 @@ def test_reweighting_certificate_bounds_an_early_stop():
                                max_iter=max_iter)
         assert np.isfinite(sol.duality_gap)
         assert sol.objective - optimum <= sol.duality_gap * sol.objective + 1e-12
+
+
+def test_reweighting_keeps_float32_and_sparse_input():
+    X, Y, gates = _regression(n=80, seed=3)
+    X = add_intercept_column(X)
+    reference = solve_gated_relu(X, Y, gates, ALPHA, solver="reweighting", tol=1e-10)
+    single = solve_gated_relu(X.astype(np.float32), Y, gates, ALPHA, solver="reweighting",
+                              tol=1e-5)
+    assert single.converged and single.weights.dtype == np.float32
+    assert single.objective - reference.objective <= single.duality_gap * single.objective + 1e-7
+    X_sparse = sparse.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+    from_sparse = solve_gated_relu(X_sparse, Y, gates, ALPHA, solver="reweighting", tol=1e-10)
+    dense = solve_gated_relu(X_sparse.toarray(), Y, gates, ALPHA, solver="reweighting",
+                             tol=1e-10)
+    assert from_sparse.objective == pytest.approx(dense.objective, rel=1e-8)
 
 
 def test_reweighting_is_refused_where_it_does_not_apply():

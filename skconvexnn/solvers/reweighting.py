@@ -22,10 +22,10 @@ Mairal & Obozinski 2012, section 5): minimise over ``eta >= 0``
 and its minimisers give the group lasso's optimum (``s_j = 1`` where ``eta_j > 0``,
 ``s_j <= 1`` elsewhere). The classical reweighting step ``eta_j <- eta_j s_j``
 (``= ||u_j||``) decreases ``J`` but converges sublinearly; this solver takes projected
-Newton steps on ``eta >= 0`` instead (Bertsekas 1982: the Hessian restricted to the
-weights that are positive or want to grow), with an Armijo line search, and falls back
-to the reweighting step if the search fails. Near the optimum it converges
-quadratically.
+Newton steps on ``eta >= 0`` instead: weights at zero that want to stay there are held
+(Bertsekas 1982's epsilon-active set), the Hessian on the others (of rank at most
+``n``) is damped as in Levenberg-Marquardt, an Armijo search keeps ``J`` decreasing, and
+the reweighting step is the fallback. Near the optimum it converges quadratically.
 
 Here it is the inner method of the working-set loop (``solver="reweighting"``): on the
 groups in play it starts from the current weights (``eta = ||u||``; from a cold start,
@@ -210,8 +210,12 @@ class _OutputKernel:
             if hessian is not None:
                 damped = hessian.copy()
                 damped.flat[::len(damped) + 1] += self.damping * scale
-                direction[free] = linalg.solve(damped, -gradient[free], assume_a="pos",
-                                               check_finite=False)
+                try:
+                    direction[free] = linalg.solve(damped, -gradient[free],
+                                                   assume_a="pos", check_finite=False)
+                except linalg.LinAlgError:  # not positive definite in rounding
+                    self.damping *= 10
+                    continue
             t = 1.0
             for halving in range(_MAX_HALVINGS):
                 eta = np.maximum(point.eta + t * direction, 0.0)
