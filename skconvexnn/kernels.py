@@ -15,7 +15,11 @@ weights the network is kernel ridge regression with the kernel
 here :class:`GatedReLUKernel` (``x`` with a trailing 1 when ``fit_intercept``). The
 neural tangent kernel (NTK) of the gated network ``f(x) = m^-1/2 sum_j v_j 1[g_j . x >=
 0] x . w_j`` with respect to its first-layer weights, ``v_j = +-1``, is the same kernel
-with the target-independent weights ``eta_j = 1 / m`` (:func:`ntk_weights`); as the
+with the target-independent weights ``eta_j = 1 / m`` (:func:`ntk_weights`). (The
+gradient in the output weights ``v_j`` adds ``m^-1 sum_j 1[.] 1[.] (w_j . x)(w_j . x')``,
+which depends on the random first layer and is no kernel of the patterns alone; the
+correspondence with the convex program, whose variables are the first-layer weights of
+each pattern, is the first-layer kernel, which is what this module implements.) As the
 number ``m`` of gates, drawn isotropically, grows it tends to the arc-cosine kernel
 ``x . x' (pi - arccos cos(x, x')) / (2 pi)`` (:class:`ArcCosineNTK`). So on the
 training set the NTK's objective can never be below the optimal weights' (the
