@@ -25,9 +25,11 @@ other objectives ("-"). Test scores: accuracy (classifiers, argmax or sign of th
 outputs) or R^2. Then ``J`` along the seed's reweighting iteration from the NTK
 weights (``reweight``), and the time of the two solvers to a gap of 1e-6 on each table.
 
-``--estimator-rows N ...`` (no tables with ``--datasets``) times instead
-``GatedReLURegressor()`` with ``solver="reweighting"`` and ``"working_set"`` at its
-defaults (``tol=1e-3``, 100 patterns) on ``N`` synthetic rows of 10 features.
+``--estimator-rows N ...`` times instead ``GatedReLURegressor()`` with
+``solver="reweighting"`` and ``"working_set"`` at its defaults (``tol=1e-3``, 100
+patterns) on ``N`` synthetic rows of 10 features, and ``--estimator-tables`` the
+estimators with the squared loss on diabetes, breast_cancer and wine (standardized, all
+rows); ``--repeats`` fits each that many times (median).
 """
 
 import argparse
@@ -162,19 +164,40 @@ def run(name, n_gates, alpha):
                 optimum=optimum.objective, rows=rows, reweighting=trace, solvers=solvers)
 
 
-def estimator_rows(n):
+def _both_solvers(make, X, y, label, repeats):
+    """Fit ``make(solver=...)`` with each solver ``repeats`` times: median seconds."""
+    for solver in ("reweighting", "working_set"):
+        times = []
+        for _ in range(repeats):
+            model = make(solver=solver, random_state=0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                times.append(_timed(lambda: model.fit(X, y))[1])
+        print(f"{label} solver={solver!r}: median {np.median(times):7.2f} s of {repeats}  "
+              f"{model.n_iter_:6d} iterations  gap {model.duality_gap_:.1e}  "
+              f"objective {model.objective_:.9g}", flush=True)
+
+
+def estimator_rows(n, repeats):
     """Both solvers through ``GatedReLURegressor()`` on ``n`` synthetic rows."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n, 10))
     y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2] + 0.1 * rng.standard_normal(n)
-    for solver in ("reweighting", "working_set"):
-        model = skconvexnn.GatedReLURegressor(solver=solver, random_state=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            _, seconds = _timed(lambda: model.fit(X, y))
-        print(f"GatedReLURegressor(solver={solver!r}) on {n} x 10: {seconds:7.2f} s  "
-              f"{model.n_iter_:6d} iterations  gap {model.duality_gap_:.1e}  "
-              f"objective {model.objective_:.9g}", flush=True)
+    _both_solvers(skconvexnn.GatedReLURegressor, X, y, f"GatedReLURegressor {n} x 10",
+                  repeats)
+
+
+def estimator_tables(repeats):
+    """Both solvers through the estimators with the squared loss on the small tables."""
+    for name in ("diabetes", "breast_cancer", "wine"):
+        X, y = DATASETS[name](return_X_y=True)
+        X = StandardScaler().fit_transform(X)
+        if name == "diabetes":
+            make = skconvexnn.GatedReLURegressor
+        else:
+            def make(**params):
+                return skconvexnn.GatedReLUClassifier(loss="squared_error", **params)
+        _both_solvers(make, X, y, f"{name} {X.shape}", repeats)
 
 
 def _cell(value, fmt):
@@ -186,6 +209,9 @@ def main():
     parser.add_argument("--datasets", nargs="+", choices=sorted(DATASETS),
                         default=["breast_cancer", "wine", "digits", "diabetes"])
     parser.add_argument("--estimator-rows", nargs="+", type=int, default=[])
+    parser.add_argument("--estimator-tables", action="store_true")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="fits per solver with --estimator-rows/--estimator-tables")
     parser.add_argument("--n-gates", type=int, default=100)
     parser.add_argument("--alpha", type=float, default=1e-3)
     parser.add_argument("--out", help="also write the results as JSON here")
@@ -198,8 +224,11 @@ def main():
     results = []
     with threadpool_limits(1):
         for n in args.estimator_rows:
-            estimator_rows(n)
-        for name in [] if args.estimator_rows else args.datasets:
+            estimator_rows(n, args.repeats)
+        if args.estimator_tables:
+            estimator_tables(args.repeats)
+        timing_only = args.estimator_rows or args.estimator_tables
+        for name in [] if timing_only else args.datasets:
             result = run(name, args.n_gates, args.alpha)
             results.append(result)
             print(f"\n## {name} {tuple(result['shape'])}, {result['n_outputs']} output(s), "

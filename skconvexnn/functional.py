@@ -54,10 +54,11 @@ def solve_gated_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=
     max_iter : int, default=10000
         FISTA iteration budget.
     solver : {"auto", "working_set", "fista", "reweighting"} or Solver, default="auto"
-        ``working_set`` (the default) runs FISTA on a growing set of groups chosen from
-        the full gradient; ``fista`` runs it on all groups; ``reweighting`` (squared loss
-        only) takes Newton steps on the program's kernel weights
-        (:mod:`skconvexnn.kernels`) on the working set. A
+        ``working_set`` runs FISTA on a growing set of groups chosen from the full
+        gradient; ``fista`` runs it on all groups; ``reweighting`` (squared loss only)
+        takes Newton steps on the program's kernel weights (:mod:`skconvexnn.kernels`)
+        on the working set. ``auto`` is ``reweighting`` for the squared loss on at most
+        1000 rows times outputs, else ``working_set``. A
         :class:`~skconvexnn.solvers.Solver` with another inner method is taken too
         (:mod:`skconvexnn.solvers.registry`).
     backend : {"auto", "numba", "numpy"}, default="auto"

@@ -78,6 +78,11 @@ class ConvexProgram:
         """Refuse solver options this program cannot honour (ValueError), before any
         work; ``options`` as :func:`solve` collects them."""
 
+    def auto_solver(self, loss, n_samples, n_outputs):
+        """The solver ``"auto"`` means for ``loss`` (a specification) on a table of
+        this size: ``default_solver`` unless a program knows better."""
+        return resolve_solver("auto", self.kind, self.default_solver)
+
     def solve_validated(self, X, Y, gates, alpha, loss, sample_weight, coef_init, options):
         """Solve on inputs :func:`solve` has validated; return the solution."""
         raise NotImplementedError
@@ -233,6 +238,17 @@ class GatedReLUProgram(GroupLassoProgram):
     """
 
     name = "gated"
+    #: Up to this many rows times outputs, ``"auto"`` solves the squared loss by
+    #: Newton steps on the kernel weights (``"reweighting"``): each factors an ``n x n``
+    #: matrix per output, which on a few hundred rows costs less than FISTA's
+    #: thousands of iterations (6-22x faster at ``tol=1e-3`` on diabetes,
+    #: breast_cancer, wine; even at 500 rows, 7x slower at 2000: RESULTS section 18).
+    reweighting_max_size = 1000
+
+    def auto_solver(self, loss, n_samples, n_outputs):
+        if loss.quadratic and n_samples * n_outputs <= self.reweighting_max_size:
+            return resolve_solver("reweighting", self.kind, self.default_solver)
+        return super().auto_solver(loss, n_samples, n_outputs)
 
     def coef_shape(self, n_features, n_gates, n_outputs):
         return (n_features, n_gates, n_outputs)
@@ -502,14 +518,18 @@ def solve(program, X, Y, gates, alpha, *, loss="squared_error", sample_weight=No
     GatedReLUSolution, ReLUSolution or RobustReLUSolution
         As the program gives it, with its certificate.
     """
+    auto = isinstance(solver, str) and solver == "auto"
     solver = resolve_solver(solver, program.kind, program.default_solver)
-    solver.check_loss(program.check_loss(loss))
+    spec = program.check_loss(loss)
+    solver.check_loss(spec)
     solver.check_program(program)
     options = dict(tol=tol, max_iter=max_iter, solver=solver, backend=backend,
                    n_jobs=n_jobs, verbose=verbose, callback=callback, step=step)
     program.check_options(options)
     X, Y, gates, sample_weight, coef_init = validate_program_inputs(
         X, Y, gates, alpha, loss, sample_weight, coef_init, program.coef_shape, backend)
+    if auto:  # the data's size known: the program may pick another solver
+        solver = options["solver"] = program.auto_solver(spec, X.shape[0], Y.shape[1])
     plan = program.memory_plan(X.shape[0], X.shape[1], gates.shape[1], Y.shape[1],
                                np.dtype(X.dtype).itemsize, is_sparse=sparse.issparse(X))
     if solver.memory is not None:

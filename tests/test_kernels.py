@@ -16,7 +16,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from skconvexnn import (ConvexReLURegressor, GatedReLUClassifier, GatedReLURegressor,
-                        MemoryBudgetError, config_context, solve_gated_relu, solve_relu)
+                        MemoryBudgetError, config_context, path, solve_gated_relu,
+                        solve_relu)
 from skconvexnn.kernels import (ArcCosineNTK, GatedReLUKernel, mkl_objective, ntk_weights,
                                 reweight)
 from skconvexnn.patterns import add_intercept_column
@@ -118,6 +119,33 @@ def test_reweighting_is_refused_where_it_does_not_apply():
         solve_relu(X, Y, gates, ALPHA, solver="reweighting")
     with pytest.raises(ValueError, match="only the gated program"):
         ConvexReLURegressor(solver="reweighting").fit(X, Y[:, 0])
+
+
+def test_auto_is_reweighting_for_small_squared_loss_programs_only():
+    X, Y, gates = _regression(n=60, seed=4)
+    X = add_intercept_column(X)
+    auto = solve_gated_relu(X, Y, gates, ALPHA, tol=1e-8)
+    newton = solve_gated_relu(X, Y, gates, ALPHA, tol=1e-8, solver="reweighting")
+    assert auto.n_iter == newton.n_iter and auto.objective == newton.objective
+    assert auto.n_iter < 100  # Newton steps, where FISTA takes thousands
+    labels = np.where(Y > np.median(Y), 1.0, -1.0)
+    logistic = solve_gated_relu(X, labels, gates, ALPHA, loss="log_loss", tol=1e-8)
+    assert logistic.n_iter == solve_gated_relu(X, labels, gates, ALPHA, loss="log_loss",
+                                               tol=1e-8, solver="working_set").n_iter
+
+
+def test_a_warm_reweighting_path_reaches_the_cold_objectives():
+    X, Y, gates = _regression(n=60, n_outputs=2, seed=5)
+    X = add_intercept_column(X)
+    tol = 1e-9
+    result = path(X, Y, gates, alphas=5, eps=1e-2, tol=tol, solver="reweighting")
+    assert np.all(result.converged) and result.n_active[-1] > 0
+    for alpha, objective, coef in zip(result.alphas, result.objectives, result.coefs):
+        cold = solve_gated_relu(X, Y, gates, alpha, tol=tol, solver="reweighting")
+        assert objective == pytest.approx(cold.objective, rel=3 * tol)
+        again = solve_gated_relu(X, Y, gates, alpha, tol=tol, coef_init=coef,
+                                 solver="reweighting")
+        assert again.n_iter <= 1
 
 
 def test_reweighting_memory_is_planned():

@@ -75,7 +75,7 @@ def test_the_working_set_loop_takes_any_inner_method():
     counting = Solver("counting", "group_lasso", "FISTA, counted", loss_needs={"smooth": True},
                       inner=counting_fista, working_set=True)
     X, y, gates = _data()
-    expected = solve_gated_relu(X, y, gates, 1e-2, tol=1e-8)
+    expected = solve_gated_relu(X, y, gates, 1e-2, tol=1e-8, solver="working_set")
     got = solve_gated_relu(X, y, gates, 1e-2, tol=1e-8, solver=counting)
     assert len(calls) > 1  # one per outer iteration of the working set
     assert got.objective == expected.objective

@@ -18,13 +18,14 @@ PARAMETERS = """
         Append a constant input: each hidden unit gets a bias, regularized with its
         weights as in the convex formulation (Pilanci & Ergen 2020).
     solver : {"auto", "working_set", "fista", "reweighting"}, default="auto"
-        ``"working_set"`` (what ``"auto"`` picks): FISTA on a working set of groups grown
-        from the full gradient and certified by the full duality gap. ``"fista"``: FISTA
-        on every group at once. ``"reweighting"`` (gated program, squared loss only):
-        Newton steps on the kernel weights of the program's multiple-kernel form
-        (:mod:`skconvexnn.kernels`) on the same working set, certified the same way;
-        each step factors an ``n x n`` matrix, so it suits up to a few thousand rows,
-        where it needs tens of steps instead of thousands of iterations.
+        ``"working_set"``: FISTA on a working set of groups grown from the full gradient
+        and certified by the full duality gap. ``"fista"``: FISTA on every group at
+        once. ``"reweighting"`` (gated program, squared loss only): Newton steps on the
+        kernel weights of the program's multiple-kernel form (:mod:`skconvexnn.kernels`)
+        on the same working set, certified the same way; tens of steps instead of
+        thousands of iterations, but each factors an ``n x n`` matrix per output.
+        ``"auto"`` picks ``"reweighting"`` for the gated program with the squared loss
+        when rows times outputs are at most 1000, else ``"working_set"``.
     max_iter : int, default=10000
         Budget of FISTA iterations (of Newton steps for ``"reweighting"``).
     tol : float, default=1e-3
