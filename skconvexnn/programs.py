@@ -241,8 +241,8 @@ class GatedReLUProgram(GroupLassoProgram):
     #: Up to this many rows times outputs, ``"auto"`` solves the squared loss by
     #: Newton steps on the kernel weights (``"reweighting"``): each factors an ``n x n``
     #: matrix per output, which on a few hundred rows costs less than FISTA's
-    #: thousands of iterations (6-22x faster at ``tol=1e-3`` on diabetes,
-    #: breast_cancer, wine; even at 500 rows, 7x slower at 2000: RESULTS section 18).
+    #: thousands of iterations (8-13x faster at ``tol=1e-3`` on diabetes,
+    #: breast_cancer, wine; 2.9x at 500 rows, 7x slower at 2000: RESULTS section 18).
     reweighting_max_size = 1000
 
     def auto_solver(self, loss, n_samples, n_outputs):
