@@ -78,7 +78,7 @@ class ConvexProgram:
         """Refuse solver options this program cannot honour (ValueError), before any
         work; ``options`` as :func:`solve` collects them."""
 
-    def auto_solver(self, loss, n_samples, n_outputs):
+    def auto_solver(self, loss, n_samples, n_outputs, n_gates):
         """The solver ``"auto"`` means for ``loss`` (a specification) on a table of
         this size: ``default_solver`` unless a program knows better."""
         return resolve_solver("auto", self.kind, self.default_solver)
@@ -244,11 +244,17 @@ class GatedReLUProgram(GroupLassoProgram):
     #: thousands of iterations (8-13x faster at ``tol=1e-3`` on diabetes,
     #: breast_cancer, wine; 2.9x at 500 rows, 7x slower at 2000: RESULTS section 18).
     reweighting_max_size = 1000
+    #: ... and while its planned arrays (patterns by patterns at worst) stay this small:
+    #: beyond, FISTA's working set, whose plan does not grow with the patterns squared.
+    reweighting_max_bytes = 256 * 2 ** 20
 
-    def auto_solver(self, loss, n_samples, n_outputs):
-        if loss.quadratic and n_samples * n_outputs <= self.reweighting_max_size:
-            return resolve_solver("reweighting", self.kind, self.default_solver)
-        return super().auto_solver(loss, n_samples, n_outputs)
+    def auto_solver(self, loss, n_samples, n_outputs, n_gates):
+        newton = resolve_solver("reweighting", self.kind, self.default_solver)
+        if (loss.quadratic and n_samples * n_outputs <= self.reweighting_max_size
+                and sum(newton.memory(n_samples, None, n_gates, n_outputs).values())
+                <= self.reweighting_max_bytes):
+            return newton
+        return super().auto_solver(loss, n_samples, n_outputs, n_gates)
 
     def coef_shape(self, n_features, n_gates, n_outputs):
         return (n_features, n_gates, n_outputs)
@@ -529,7 +535,8 @@ def solve(program, X, Y, gates, alpha, *, loss="squared_error", sample_weight=No
     X, Y, gates, sample_weight, coef_init = validate_program_inputs(
         X, Y, gates, alpha, loss, sample_weight, coef_init, program.coef_shape, backend)
     if auto:  # the data's size known: the program may pick another solver
-        solver = options["solver"] = program.auto_solver(spec, X.shape[0], Y.shape[1])
+        solver = options["solver"] = program.auto_solver(spec, X.shape[0], Y.shape[1],
+                                                         gates.shape[1])
     plan = program.memory_plan(X.shape[0], X.shape[1], gates.shape[1], Y.shape[1],
                                np.dtype(X.dtype).itemsize, is_sparse=sparse.issparse(X))
     if solver.memory is not None:

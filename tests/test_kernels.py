@@ -128,6 +128,12 @@ def test_auto_is_reweighting_for_small_squared_loss_programs_only():
     newton = solve_gated_relu(X, Y, gates, ALPHA, tol=1e-8, solver="reweighting")
     assert auto.n_iter == newton.n_iter and auto.objective == newton.objective
     assert auto.n_iter < 100  # Newton steps, where FISTA takes thousands
+    # Not where its patterns-squared arrays would be large: 5000 gates plan 400 MB.
+    many = np.random.default_rng(4).standard_normal((X.shape[1], 5000))
+    fista_steps = solve_gated_relu(X, Y, many, ALPHA, max_iter=3, solver="working_set")
+    newton_steps = solve_gated_relu(X, Y, many, ALPHA, max_iter=3, solver="reweighting")
+    assert fista_steps.objective != newton_steps.objective
+    assert solve_gated_relu(X, Y, many, ALPHA, max_iter=3).objective == fista_steps.objective
     labels = np.where(Y > np.median(Y), 1.0, -1.0)
     logistic = solve_gated_relu(X, labels, gates, ALPHA, loss="log_loss", tol=1e-8)
     assert logistic.n_iter == solve_gated_relu(X, labels, gates, ALPHA, loss="log_loss",
