@@ -99,22 +99,108 @@ def activation_patterns(X, gates, *, strict=False, workers=None):
     keep : ndarray of shape (n_patterns,), int64
         For each pattern, the index of the first gate that produced it.
     """
-    n_samples = X.shape[0]
-    n_gates = gates.shape[1]
     gates = np.ascontiguousarray(gates, dtype=np.float64)
-    mask = np.zeros((n_samples, n_gates), dtype=np.uint8)
-    packed = np.zeros((n_gates, _patterns.n_words(n_samples)), dtype=np.uint64)
+    return patterns_of_scores(lambda start, stop: X[start:stop] @ gates, X.shape[0],
+                              gates.shape[1], strict=strict, workers=workers)
+
+
+def patterns_of_scores(scores, n_samples, n_columns, *, strict=False, workers=None):
+    """Distinct, non-zero patterns ``1[S >= 0]`` of a score matrix ``S`` computed by
+    blocks of rows, so that no ``n_samples x n_columns`` float array is ever held.
+
+    Parameters
+    ----------
+    scores : callable
+        ``scores(start, stop)``: the rows ``start:stop`` of ``S``, shape
+        ``(stop - start, n_columns)``.
+    n_samples, n_columns : int
+        The shape of ``S``.
+    strict : bool, default=False
+        ``1[S > 0]`` instead.
+    workers : RowWorkers, default=None
+
+    Returns
+    -------
+    mask, keep
+        As :func:`activation_patterns` returns them, ``keep`` indexing the columns of
+        ``S``.
+    """
+    mask = np.zeros((n_samples, n_columns), dtype=np.uint8)
+    packed = np.zeros((n_columns, _patterns.n_words(n_samples)), dtype=np.uint64)
     workers = RowWorkers(1) if workers is None else workers
 
     def work(start, stop, slot):
         # Blocks start at multiples of 64 rows, so no two share a packed word.
-        scores = np.ascontiguousarray(X[start:stop] @ gates, dtype=np.float64)
-        _patterns.pack_sign_block(scores, start, bool(strict), mask, packed)
+        block = np.ascontiguousarray(scores(start, stop), dtype=np.float64)
+        _patterns.pack_sign_block(block, start, bool(strict), mask, packed)
 
     workers.run([(start, min(start + PATTERN_BLOCK_ROWS, n_samples))
                  for start in range(0, n_samples, PATTERN_BLOCK_ROWS)], work)
     keep = _patterns.unique_columns(packed)
     return np.ascontiguousarray(mask[:, keep]), keep
+
+
+# --- three layers -------------------------------------------------------------------
+#
+# A three-layer gated or ReLU network's patterns come from a fixed random *gate
+# network* of two layers: first-layer gates ``G`` (the columns ``g_i``, in the
+# coordinates of the solver's rows, as for two layers) and second-layer gates ``A``
+# (``n_first x n_second``, standard normal) acting on the first layer's ReLU features:
+# the first-layer pattern ``i`` is ``1[X g_i >= 0]``, the second-layer pattern ``l`` is
+# ``1[(X G)_+ a_l >= 0]``, the sign pattern of a two-layer ReLU network on those very
+# first-layer units.
+
+
+def sample_second_layer_gates(n_first, n_second, random_state=None):
+    """Second-layer gates ``A`` of a gate network, shape (n_first, n_second), standard
+    normal (:func:`second_layer_scores` says what they gate)."""
+    return check_random_state(random_state).standard_normal((n_first, n_second))
+
+
+def second_layer_scores(X, gates, second_gates):
+    """``(X G)_+ A``: the second-layer pre-activations of the gate network on the rows
+    ``X``, shape (n_samples, n_second). Its signs are the second-layer patterns."""
+    first = np.asarray(X @ gates, dtype=np.float64)
+    np.maximum(first, 0.0, out=first)
+    return first @ second_gates
+
+
+def composite_scores(X, gates, second_gates):
+    """Scores whose signs are the products of the gate network's patterns,
+    ``1[X g_i >= 0] * 1[(X G)_+ a_l >= 0]`` (the minimum of the two pre-activations is
+    non-negative exactly when both are), in column ``l * n_first + i``; shape
+    (n_samples, n_second * n_first)."""
+    first = np.asarray(X @ gates, dtype=np.float64)
+    second = np.maximum(first, 0.0) @ second_gates
+    n = first.shape[0]
+    return np.minimum(second[:, :, None], first[:, None, :]).reshape(n, -1)
+
+
+def composite_patterns(X, gates, second_gates, *, strict=False, workers=None):
+    """Distinct non-zero products of first- and second-layer patterns of a gate network
+    (:func:`composite_scores`), the patterns of a three-layer gated network.
+
+    Returns
+    -------
+    mask : ndarray of shape (n_samples, n_patterns), uint8
+    keep : ndarray of shape (n_patterns,), int64
+        For each pattern, the first pair ``l * n_first + i`` that produced it.
+    """
+    gates = np.ascontiguousarray(gates, dtype=np.float64)
+    second_gates = np.ascontiguousarray(second_gates, dtype=np.float64)
+    return patterns_of_scores(
+        lambda start, stop: composite_scores(X[start:stop], gates, second_gates),
+        X.shape[0], gates.shape[1] * second_gates.shape[1], strict=strict, workers=workers)
+
+
+def second_layer_patterns(X, gates, second_gates, *, strict=False, workers=None):
+    """Distinct non-zero second-layer patterns of a gate network on ``X``
+    (:func:`second_layer_scores`); ``keep`` indexes the columns of ``second_gates``."""
+    gates = np.ascontiguousarray(gates, dtype=np.float64)
+    second_gates = np.ascontiguousarray(second_gates, dtype=np.float64)
+    return patterns_of_scores(
+        lambda start, stop: second_layer_scores(X[start:stop], gates, second_gates),
+        X.shape[0], second_gates.shape[1], strict=strict, workers=workers)
 
 
 def robust_gates(X_aug, gates, eps, *, n_perturbed):
