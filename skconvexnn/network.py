@@ -146,3 +146,131 @@ def gated_forward(X, X_aug, gates, network):
     hidden = np.asarray(X @ W1) + b1
     hidden *= on
     return hidden @ W2 + b2
+
+
+# --- three layers -------------------------------------------------------------------
+
+
+def three_layer_gated_forward(X, X_aug, gates, second_gates, network):
+    """Output of the three-layer gated network on ``X`` / ``X_aug`` (gate input).
+
+    The unit of pair ``q = l * n_first + i`` (``network.hidden_pattern``) is switched
+    on where both ``x_aug . g_i >= 0`` and ``(x_aug G)_+ . a_l >= 0``
+    (:func:`skconvexnn.patterns.composite_scores`).
+
+    Parameters
+    ----------
+    X, X_aug, network
+        As in :func:`gated_forward`.
+    gates : ndarray of shape (n_features + fit_intercept, n_first)
+        First-layer gates ``G`` of the gate network.
+    second_gates : ndarray of shape (n_first, n_second)
+        Second-layer gates ``A``.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs)
+    """
+    W1, W2 = network.coefs
+    b1, b2 = network.intercepts
+    n_first = gates.shape[1]
+    first = np.asarray(X_aug @ gates, dtype=np.float64)
+    second = np.maximum(first, 0.0) @ second_gates
+    pair = network.hidden_pattern
+    on = np.minimum(first[:, pair % n_first], second[:, pair // n_first]) >= 0
+    hidden = np.asarray(X @ W1) + b1
+    hidden *= on
+    return hidden @ W2 + b2
+
+
+@dataclass
+class ThreeLayerNetwork:
+    """Weights of a network with two hidden ReLU layers, in scikit-learn's MLP layout.
+
+    Attributes
+    ----------
+    coefs : list of three ndarrays
+        ``(n_features, n_first)``, ``(n_first, n_second)`` and ``(n_second, n_outputs)``,
+        as ``MLPClassifier(hidden_layer_sizes=(n_first, n_second)).coefs_``.
+    intercepts : list of three ndarrays
+        First-layer biases, second-layer biases (zero) and output biases.
+    first_pattern : ndarray of shape (n_first,)
+        First-layer activation pattern (column of the gates) of each first-layer unit.
+    second_pattern : ndarray of shape (n_second,)
+        Second-layer pattern (column of the second-layer gates) of each second-layer
+        unit.
+    """
+
+    coefs: list
+    intercepts: list
+    first_pattern: np.ndarray
+    second_pattern: np.ndarray
+
+
+def three_layer_relu_network(weights, fit_intercept, output_bias=None):
+    """The network of the three-layer ReLU program's weights.
+
+    Every non-zero block ``(s, l, k)`` (second-layer sign ``s``, pattern ``l``, output
+    ``k``) is a sub-network ``((X W_1)_+ w_2)_+ w_3``: with ``z_j = weights[s, sigma,
+    l, :, i, k]`` its non-zero first-layer blocks and ``t = sum_j ||z_j||``, one
+    first-layer unit ``z_j / sqrt(t ||z_j||)`` per block (so ``||W_1||_F = 1``), of
+    second-layer weight ``sigma s sqrt(||z_j||)``, and the output weight ``s sqrt(t)``
+    into output ``k``. It reproduces the convex model on the training rows (the cones
+    keep every unit's pattern), and ``(1/2)(||w_2||^2 + w_3^2) = t``, the block's
+    penalty.
+
+    Parameters
+    ----------
+    weights : ndarray of shape (2, 2, n_second, n_features + fit_intercept, n_first, n_outputs)
+        ``weights[s, sigma]``: second-layer sign ``+`` (``s = 0``) or ``-``, first-layer
+        sign ``+`` (``sigma = 0``) or ``-``.
+    fit_intercept : bool
+        Whether the last input coordinate is the constant 1 (the first-layer bias).
+    output_bias : ndarray of shape (n_outputs,), default=None
+
+    Returns
+    -------
+    ThreeLayerNetwork
+    """
+    n_outputs = weights.shape[-1]
+    dtype = weights.dtype
+    norms = np.sqrt(np.einsum("abldik,abldik->ablik", weights, weights, dtype=np.float64))
+    totals = norms.sum(axis=(1, 3))  # (s, l, k)
+    blocks = np.argwhere(totals > 0)  # rows (s, l, k), in order
+    block_of = {tuple(b): q for q, b in enumerate(blocks)}
+    units = np.argwhere(norms > 0)  # rows (s, sigma, l, i, k)
+    h1, h2 = len(units), len(blocks)
+    W1 = np.empty((weights.shape[3], h1), dtype=dtype)
+    W2 = np.zeros((h1, h2), dtype=dtype)
+    W3 = np.zeros((h2, n_outputs), dtype=dtype)
+    for q, (s, l, k) in enumerate(blocks):
+        W3[q, k] = (1.0 - 2.0 * s) * np.sqrt(totals[s, l, k])
+    for j, (s, sigma, l, i, k) in enumerate(units):
+        norm, total = norms[s, sigma, l, i, k], totals[s, l, k]
+        W1[:, j] = weights[s, sigma, l, :, i, k] / np.sqrt(total * norm)
+        W2[j, block_of[(s, l, k)]] = (1.0 - 2.0 * sigma) * (1.0 - 2.0 * s) * np.sqrt(norm)
+    if fit_intercept:
+        b1 = np.ascontiguousarray(W1[-1])
+        W1 = W1[:-1]
+    else:
+        b1 = np.zeros(h1, dtype=dtype)
+    b3 = np.zeros(n_outputs, dtype=dtype)
+    if output_bias is not None:
+        b3[...] = output_bias
+    return ThreeLayerNetwork(coefs=[np.ascontiguousarray(W1), W2, W3],
+                             intercepts=[b1, np.zeros(h2, dtype=dtype), b3],
+                             first_pattern=units[:, 3].astype(np.int64),
+                             second_pattern=blocks[:, 1].astype(np.int64))
+
+
+def three_layer_forward(X, network):
+    """Output of a :class:`ThreeLayerNetwork` on ``X`` (n_samples, n_outputs), with the
+    arithmetic of ``MLPClassifier``'s forward pass."""
+    out = X
+    last = len(network.coefs) - 1
+    for layer, (W, b) in enumerate(zip(network.coefs, network.intercepts)):
+        out = safe_sparse_dot(out, W)
+        out += b
+        if layer < last:
+            np.maximum(out, 0, out=out)
+    return out
