@@ -8,13 +8,17 @@ its program (:mod:`skconvexnn.programs`); the estimators in
 """
 
 from ._validation import check_magnitudes
-from .programs import GatedReLUProgram, ReLUProgram, RobustReLUProgram, solve
+from .programs import (GatedReLUProgram, ReLUProgram, RobustReLUProgram,
+                       ThreeLayerGatedReLUProgram, ThreeLayerReLUProgram, solve)
 from .solutions import (GatedReLUSolution, ReLUSolution, RobustReLUSolution,
+                        ThreeLayerGatedReLUSolution, ThreeLayerReLUSolution,
                         certificate_holds, robust_constraint_violation)
 
-__all__ = ["GatedReLUSolution", "ReLUSolution", "RobustReLUSolution", "certificate_holds",
+__all__ = ["GatedReLUSolution", "ReLUSolution", "RobustReLUSolution",
+           "ThreeLayerGatedReLUSolution", "ThreeLayerReLUSolution", "certificate_holds",
            "check_magnitudes", "robust_constraint_violation", "solve_gated_relu",
-           "solve_relu", "solve_robust_relu"]
+           "solve_relu", "solve_robust_relu", "solve_three_layer_gated_relu",
+           "solve_three_layer_relu"]
 
 
 def solve_gated_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=None,
@@ -174,3 +178,76 @@ def solve_robust_relu(X, Y, gates, alpha, eps, *, loss="log_loss", sample_weight
     return solve(program, X, Y, gates, alpha, loss=loss, sample_weight=sample_weight,
                  coef_init=coef_init, tol=tol, max_iter=max_iter, backend=backend,
                  n_jobs=n_jobs, verbose=verbose)
+
+
+def solve_three_layer_gated_relu(X, Y, gates, second_gates, alpha, *, loss="squared_error",
+                                 sample_weight=None, strict_patterns=False, coef_init=None,
+                                 tol=1e-6, max_iter=10000, solver="auto", backend="auto",
+                                 n_jobs=None, verbose=0, callback=None, step=None):
+    r"""Solve the three-layer gated ReLU program for a given gate network.
+
+    .. math::
+
+        \min_U \; L\Big(\sum_{l, i} D_{li} X U_{li},\; Y\Big)
+        + \alpha \sum_{l, i, k} \|U_{lik}\|_2, \qquad
+        D_{li} = \mathrm{diag}\big(1[X g_i \ge 0] \, 1[(X G)_+ a_l \ge 0]\big)
+
+    (:class:`~skconvexnn.programs.ThreeLayerGatedReLUProgram`): the gated program on the
+    product patterns of the gate network ``(gates, second_gates)``.
+
+    Parameters
+    ----------
+    X, Y, alpha, loss, sample_weight, strict_patterns, tol, max_iter, solver, backend,
+    n_jobs, verbose, callback, step
+        As in :func:`solve_gated_relu`.
+    gates : ndarray of shape (n_features, n_gates)
+        First-layer gates ``G``.
+    second_gates : ndarray of shape (n_gates, n_second)
+        Second-layer gates ``A``, acting on ``(X G)_+``.
+    coef_init : ndarray of shape (n_second, n_features, n_gates, n_outputs), default=None
+
+    Returns
+    -------
+    ThreeLayerGatedReLUSolution
+    """
+    return solve(ThreeLayerGatedReLUProgram(second_gates, strict_patterns=strict_patterns),
+                 X, Y, gates, alpha, loss=loss, sample_weight=sample_weight,
+                 coef_init=coef_init, tol=tol, max_iter=max_iter, solver=solver,
+                 backend=backend, n_jobs=n_jobs, verbose=verbose, callback=callback,
+                 step=step)
+
+
+def solve_three_layer_relu(X, Y, gates, second_gates, alpha, *, loss="squared_error",
+                           sample_weight=None, strict_patterns=False, coef_init=None,
+                           tol=1e-6, max_iter=50000, solver="auto", backend="auto",
+                           n_jobs=None, verbose=0, callback=None, step=None):
+    r"""Solve the three-layer ReLU program (Ergen & Pilanci 2021) for a given gate network.
+
+    Parallel sub-networks ``((X W_1)_+ w_2)_+ w_3`` with ``||W_1||_F <= 1`` and weight
+    decay on the last two layers (equivalently, ``alpha`` times the l2 path norm),
+    trained to the global optimum over the patterns of the gate network: the program of
+    :class:`~skconvexnn.programs.ThreeLayerReLUProgram`, solved by the method of
+    multipliers on its second-layer constraints around the two-layer ReLU program's
+    working-set FISTA, in float64, and certified once both layers' constraints hold.
+
+    Parameters
+    ----------
+    X, Y, gates, second_gates, alpha, loss, sample_weight, strict_patterns, tol, solver,
+    backend, n_jobs, verbose, callback, step
+        As in :func:`solve_three_layer_gated_relu` (``"reweighting"`` is refused).
+    coef_init : ndarray of shape (2, 2, n_second, n_features, n_gates, n_outputs), default=None
+        Warm start; projected onto the first-layer cones.
+    max_iter : int, default=50000
+        FISTA iterations over all the augmented problems.
+
+    Returns
+    -------
+    ThreeLayerReLUSolution
+        ``duality_gap`` is NaN (void) when ``max_iter`` ran out before the second-layer
+        constraints held up to rounding.
+    """
+    return solve(ThreeLayerReLUProgram(second_gates, strict_patterns=strict_patterns),
+                 X, Y, gates, alpha, loss=loss, sample_weight=sample_weight,
+                 coef_init=coef_init, tol=tol, max_iter=max_iter, solver=solver,
+                 backend=backend, n_jobs=n_jobs, verbose=verbose, callback=callback,
+                 step=step)

@@ -31,13 +31,18 @@ from ._validation import validate_program_inputs
 from .backends import get_backend
 from .formulations import GatedReLUDesign, ReLUDesign, as_solver_matrix
 from .losses import as_loss, loss_names
-from .network import gated_forward, gated_network, relu_forward, relu_network
-from .patterns import activation_patterns, add_intercept_column
+from .network import (gated_forward, gated_network, relu_forward, relu_network,
+                      three_layer_forward, three_layer_gated_forward,
+                      three_layer_relu_network)
+from .patterns import (activation_patterns, add_intercept_column, composite_patterns,
+                       second_layer_patterns)
 from .penalties import ConeConstrainedGroupL2, GroupL2
 from .solutions import (GatedReLUSolution, ReLUSolution, RobustReLUSolution,
+                        ThreeLayerGatedReLUSolution, ThreeLayerReLUSolution,
                         certificate_holds, history_arrays, robust_constraint_violation,
                         summed_curves)
 from .solvers import resolve_solver, solve_group_lasso
+from .solvers.augmented_lagrangian import BlockCoupling, solve_augmented_lagrangian
 from .solvers.pdhg import RobustOperator, solve_robust_pdhg
 
 
@@ -86,6 +91,11 @@ class ConvexProgram:
     def solve_validated(self, X, Y, gates, alpha, loss, sample_weight, coef_init, options):
         """Solve on inputs :func:`solve` has validated; return the solution."""
         raise NotImplementedError
+
+    def max_patterns(self, n_gates):
+        """The most distinct patterns ``n_gates`` gates can give (what a solver's own
+        memory plan is sized by)."""
+        return n_gates
 
     def memory_plan(self, n_samples, n_columns, n_gates, n_outputs, itemsize,
                     is_sparse=False):
@@ -172,8 +182,7 @@ class GroupLassoProgram(ConvexProgram):
         X = as_solver_matrix(X)
         n_outputs = Y.shape[1]
         with row_workers(options["n_jobs"]) as workers:
-            mask, keep = activation_patterns(X, gates, strict=self.strict_patterns,
-                                             workers=workers)
+            mask, keep = self.patterns(X, gates, workers)
             space, rows = self._row_space(X)
             n_columns = rows.shape[1]
             design, penalty = self.build(rows, mask, n_outputs, alpha, kernels, workers)
@@ -191,8 +200,14 @@ class GroupLassoProgram(ConvexProgram):
         weights = self.unpack(result.U, n_columns, len(keep), n_outputs)
         solution = self.solution(result, weights, keep, mask, penalty, X.dtype)
         if space is not None:
-            solution.weights = space.expand(weights).astype(X.dtype, copy=False)
+            solution.weights = space.expand(solution.weights).astype(X.dtype, copy=False)
         return solution
+
+    def patterns(self, X, gates, workers=None):
+        """``(mask, keep)``: the program's distinct non-zero activation patterns on the
+        solver's rows ``X`` and, for each, the gate (column of ``gates``) that gave it
+        first (:func:`~skconvexnn.patterns.activation_patterns`)."""
+        return activation_patterns(X, gates, strict=self.strict_patterns, workers=workers)
 
     def _row_space(self, X):
         """``(space, rows)``: the :class:`~skconvexnn._row_space.RowSpace` of ``X`` and its
@@ -211,7 +226,7 @@ class GroupLassoProgram(ConvexProgram):
         loss_obj = self.check_loss(loss).bind(Y, sample_weight)
         kernels = get_backend(backend, X)
         X = as_solver_matrix(X)
-        mask, _ = activation_patterns(X, gates, strict=self.strict_patterns)
+        mask, _ = self.patterns(X, gates)
         if mask.shape[1] == 0:
             return 0.0
         gradient = loss_obj.gradient(np.zeros((X.shape[0], Y.shape[1]), dtype=np.float64))
@@ -504,6 +519,236 @@ class RobustReLUProgram(ReLUProgram):
             constraint_violation=violation, worst_case_loss=primal - penalty)
 
 
+def _check_second_gates(second_gates):
+    second_gates = np.asarray(second_gates, dtype=np.float64)
+    if second_gates.ndim != 2 or second_gates.shape[1] == 0 or not np.all(
+            np.isfinite(second_gates)):
+        raise ValueError(f"second_gates must be a finite 2-D array of shape (n_gates, "
+                         f"n_second_gates); got shape {second_gates.shape}.")
+    return second_gates
+
+
+class _GateNetworkProgram:
+    """What the three-layer programs share: the second layer of the gate network."""
+
+    def _check_gates(self, gates):
+        if gates.shape[1] != self.second_gates.shape[0]:
+            raise ValueError(
+                f"second_gates must have one row per gate: gates has {gates.shape[1]} "
+                f"columns and second_gates shape {self.second_gates.shape}.")
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(second_gates=<{self.second_gates.shape[0]} x "
+                f"{self.second_gates.shape[1]}>, strict_patterns={self.strict_patterns})")
+
+
+class ThreeLayerGatedReLUProgram(_GateNetworkProgram, GatedReLUProgram):
+    r"""The three-layer gated ReLU program: the gated group lasso on product patterns.
+
+    A fixed random gate network of two layers (first-layer gates ``G``, the ``gates``
+    argument, and ``second_gates`` ``A``; :mod:`skconvexnn.patterns`) gives every pair of
+    a first-layer gate ``i`` and a second-layer gate ``l`` the pattern
+    ``D_{li} = diag(1[X g_i >= 0] * 1[(X G)_+ a_l >= 0])``, and
+
+    .. math::
+
+        \min_U \; L\Big(\sum_{l, i} D_{li} X U_{li},\; Y\Big)
+        + \alpha \sum_{l, i, k} \|U_{lik}\|_2.
+
+    Its hidden units are switched by both layers of the gate network (scnn's deep gated
+    networks, Mishkin et al.): a relaxation of the three-layer ReLU program as the
+    gated program is of the two-layer one, solved and certified by the same solvers.
+    Weights of shape ``(n_second, n_features, n_gates, n_outputs)``.
+
+    Parameters
+    ----------
+    second_gates : ndarray of shape (n_gates, n_second)
+    strict_patterns : bool, default=False
+    """
+
+    name = "three_layer_gated"
+
+    def __init__(self, second_gates, *, strict_patterns=False):
+        super().__init__(strict_patterns=strict_patterns)
+        self.second_gates = _check_second_gates(second_gates)
+
+    def max_patterns(self, n_gates):
+        return n_gates * self.second_gates.shape[1]
+
+    def coef_shape(self, n_features, n_gates, n_outputs):
+        return (self.second_gates.shape[1], n_features, n_gates, n_outputs)
+
+    def auto_solver(self, loss, n_samples, n_outputs, n_gates):
+        return super().auto_solver(loss, n_samples, n_outputs, self.max_patterns(n_gates))
+
+    def memory_plan(self, n_samples, n_columns, n_gates, n_outputs, itemsize,
+                    is_sparse=False):
+        return super().memory_plan(n_samples, n_columns, self.max_patterns(n_gates),
+                                   n_outputs, itemsize, is_sparse)
+
+    def patterns(self, X, gates, workers=None):
+        """The distinct non-zero product patterns; ``keep`` holds their pairs
+        ``l * n_gates + i``."""
+        self._check_gates(gates)
+        return composite_patterns(X, gates, self.second_gates,
+                                  strict=self.strict_patterns, workers=workers)
+
+    def pack(self, coef_init, keep, penalty, dtype):
+        n_second, d, n_gates, c = coef_init.shape
+        pairs = coef_init.transpose(1, 0, 2, 3).reshape(d, n_second * n_gates, c)
+        return super().pack(pairs, keep, penalty, dtype)
+
+    def solution(self, result, weights, keep, mask, penalty, dtype):
+        n_gates, n_second = self.second_gates.shape
+        d, _, c = weights.shape
+        pairs = np.zeros((d, n_second * n_gates, c), dtype=weights.dtype)
+        pairs[:, keep, :] = weights
+        common = self._common_solution(result, pairs.reshape(d, n_second, n_gates, c)
+                                       .transpose(1, 0, 2, 3), keep, mask)
+        common["gate_indices"] = np.arange(n_gates)
+        return ThreeLayerGatedReLUSolution(duality_gap=result.relative_gap,
+                                           converged=result.converged, pair_indices=keep,
+                                           **common)
+
+    def network(self, weights, fit_intercept, output_bias=None):
+        n_second, d, n_gates, c = weights.shape
+        pairs = weights.transpose(1, 0, 2, 3).reshape(d, n_second * n_gates, c)
+        return super().network(pairs, fit_intercept, output_bias)
+
+    def forward(self, X, network, gates, fit_intercept):
+        X_aug = add_intercept_column(X) if fit_intercept else X
+        return three_layer_gated_forward(X, X_aug, gates, self.second_gates, network)
+
+
+class ThreeLayerReLUProgram(_GateNetworkProgram, ReLUProgram):
+    r"""The three-layer ReLU program: parallel three-layer ReLU networks, exactly.
+
+    Sub-networks ``((X W_1)_+ w_2)_+ w_3`` with the first layer on the unit ball,
+    ``||W_1||_F <= 1``, and weight decay on the last two, ``(alpha/2)(||w_2||^2 +
+    w_3^2)`` (equivalently the l2 path norm ``alpha sum ||w_1j|| |w_2j| |w_3|``: see
+    :mod:`skconvexnn.estimators._three_layer`), trained to the global optimum over the
+    patterns of a gate network (first-layer patterns ``D_i`` of ``gates``, second-layer
+    patterns ``D_{2,l}`` of ``second_gates``):
+
+    .. math::
+
+        \min_{z \in K} \; L\Big(\sum_{s, l} D_{2,l} H_{sl},\; Y\Big)
+        + \alpha \sum_{s, \sigma, l, i, k} \|z_{s \sigma l i k}\|_2, \qquad
+        H_{slk} = \sum_{i, \sigma} \sigma D_i X z_{s \sigma l i k},
+
+    subject to ``(2 D_i - I) X z_{s sigma l i k} >= 0`` (each first-layer unit keeps
+    its pattern) and ``s (2 D_{2,l} - I) H_{slk} >= 0`` (each second-layer unit
+    keeps its own), for second-layer signs ``s`` and first-layer signs ``sigma`` in
+    ``{+1, -1}``. Every non-zero block ``(s, l, k)`` is one sub-network
+    (:func:`~skconvexnn.network.three_layer_relu_network`) that reproduces the convex
+    model on the training rows, and the network's objective equals the program's.
+    Solved by the method of multipliers on the second-layer constraints around the
+    two-layer program's working-set FISTA
+    (:mod:`skconvexnn.solvers.augmented_lagrangian`), in float64, certified at a
+    feasible point. Weights of shape ``(2, 2, n_second, n_features, n_gates,
+    n_outputs)``.
+
+    Parameters
+    ----------
+    second_gates : ndarray of shape (n_gates, n_second)
+    strict_patterns : bool, default=False
+    """
+
+    name = "three_layer_relu"
+
+    def __init__(self, second_gates, *, strict_patterns=False):
+        super().__init__(strict_patterns=strict_patterns)
+        self.second_gates = _check_second_gates(second_gates)
+
+    def coef_shape(self, n_features, n_gates, n_outputs):
+        return (2, 2, self.second_gates.shape[1], n_features, n_gates, n_outputs)
+
+    def memory_plan(self, n_samples, n_columns, n_gates, n_outputs, itemsize,
+                    is_sparse=False):
+        virtual = n_outputs * 2 * self.second_gates.shape[1]
+        plan = super().memory_plan(n_samples, n_columns, n_gates, virtual, 8, is_sparse)
+        # The multipliers, slacks and virtual outputs of the augmented Lagrangian.
+        plan.terms["coupling"] = 8 * n_samples * virtual * 8
+        return plan
+
+    def solve_validated(self, X, Y, gates, alpha, loss, sample_weight, coef_init, options):
+        self._check_gates(gates)
+        loss_obj = self.check_loss(loss).bind(Y, sample_weight)
+        kernels = get_backend(options["backend"], X)
+        dtype = X.dtype
+        X = as_solver_matrix(X).astype(np.float64, copy=False)
+        n_outputs = Y.shape[1]
+        with row_workers(options["n_jobs"]) as workers:
+            first, keep = activation_patterns(X, gates, strict=self.strict_patterns,
+                                              workers=workers)
+            second, keep2 = second_layer_patterns(X, gates, self.second_gates,
+                                                  strict=self.strict_patterns,
+                                                  workers=workers)
+            space, rows = self._row_space(X)
+            coupling = BlockCoupling(second, n_outputs)
+            design, penalty = self.build(rows, first, n_outputs * coupling.n_blocks, alpha,
+                                         kernels, workers)
+            if coef_init is None:
+                U0 = np.zeros((rows.shape[1], design.n_groups))
+            else:
+                if space is not None:
+                    coef_init = space.reduce(coef_init)
+                U0 = self._pack(coef_init, keep, keep2, penalty)
+            result = solve_augmented_lagrangian(
+                design, loss_obj, coupling, penalty, U0, tol=options["tol"],
+                max_iter=options["max_iter"], solver=options["solver"],
+                verbose=options["verbose"], callback=options["callback"],
+                step=options["step"])
+        weights = self._unpack(result.U, keep, keep2, n_outputs, gates.shape[1])
+        if space is not None:
+            weights = space.expand(weights)
+        # The certificate at the point returned: the objective of the network these
+        # weights are, on its own outputs, against the solver's lower bound.
+        network = three_layer_relu_network(weights, fit_intercept=False)
+        output = three_layer_forward(X, network)
+        objective = loss_obj.value(output) + alpha * float(
+            np.sqrt(np.einsum("abldik,abldik->ablik", weights, weights)).sum())
+        gap = max(objective - result.dual, 0.0) / objective if objective > 0 else 0.0
+        violation = max(penalty.constraint_violation(result.U), result.violation)
+        return ThreeLayerReLUSolution(
+            weights=weights.astype(dtype, copy=False),
+            gate_indices=np.arange(gates.shape[1]), patterns=first, objective=objective,
+            dual_objective=result.dual, duality_gap=gap, n_iter=result.n_iter,
+            converged=result.converged and gap <= options["tol"], stalled=False,
+            objective_curve=np.asarray(result.objectives, dtype=np.float64),
+            output=output, history=history_arrays(result.history), step=result.step,
+            constraint_violation=violation, second_patterns=second,
+            second_gate_indices=keep2, first_gate_indices=keep)
+
+    def _pack(self, coef_init, keep, keep2, penalty):
+        """Solver columns (``v * 2 P_1 + sigma * P_1 + j``, ``v = k * B + s * P_2 + l``) of
+        weights in the layout of the gates, projected onto the cones."""
+        kept = np.asarray(coef_init, dtype=np.float64)[:, :, keep2][..., keep, :]
+        d = kept.shape[3]
+        U0 = kept.transpose(3, 5, 0, 2, 1, 4).reshape(d, -1)
+        return penalty.project(U0)
+
+    def _unpack(self, U, keep, keep2, n_outputs, n_gates):
+        d = U.shape[0]
+        P1, P2 = len(keep), len(keep2)
+        blocks = U.reshape(d, n_outputs, 2, P2, 2, P1).transpose(2, 4, 3, 0, 5, 1)
+        inner = np.zeros((2, 2, P2, d, n_gates, n_outputs))
+        inner[..., keep, :] = blocks
+        weights = np.zeros((2, 2, self.second_gates.shape[1], d, n_gates, n_outputs))
+        weights[:, :, keep2] = inner
+        return weights
+
+    def alpha_max(self, X, Y, gates, **kwargs):
+        raise NotImplementedError("alpha_max is not available for the three-layer "
+                                  "ReLU program.")
+
+    def network(self, weights, fit_intercept, output_bias=None):
+        return three_layer_relu_network(weights, fit_intercept, output_bias)
+
+    def forward(self, X, network, gates, fit_intercept):
+        return three_layer_forward(X, network)
+
+
 #: The programs :func:`~skconvexnn.path` and :func:`~skconvexnn.alpha_max` take by name.
 PROGRAMS = {program.name: program for program in (GatedReLUProgram, ReLUProgram)}
 
@@ -540,8 +785,8 @@ def solve(program, X, Y, gates, alpha, *, loss="squared_error", sample_weight=No
     plan = program.memory_plan(X.shape[0], X.shape[1], gates.shape[1], Y.shape[1],
                                np.dtype(X.dtype).itemsize, is_sparse=sparse.issparse(X))
     if solver.memory is not None:
-        plan.terms.update(solver.memory(X.shape[0], X.shape[1], gates.shape[1],
-                                        Y.shape[1]))
+        plan.terms.update(solver.memory(X.shape[0], X.shape[1],
+                                        program.max_patterns(gates.shape[1]), Y.shape[1]))
     check_memory_plan(plan, program, X.shape, gates.shape[1], Y.shape[1])
     return program.solve_validated(X, Y, gates, alpha, loss, sample_weight, coef_init,
                                    options)

@@ -144,14 +144,24 @@ def certificate_holds(violation, X, weights, dtype):
     """
     if violation == 0:
         return True
+    tolerance = violation_tolerance(X, weights, dtype)
+    return tolerance > 0 and violation <= tolerance
+
+
+def violation_tolerance(X, weights, dtype):
+    """The largest constraint violation :func:`certificate_holds` counts as rounding at
+    ``weights`` (blocks on the axes ``(..., n_features, n_patterns, n_outputs)``)."""
+    return max(1e-10, 1000 * float(np.finfo(dtype).eps)) * constraint_scale(X, weights)
+
+
+def constraint_scale(X, weights):
+    """``max_i ||x_i|| * max ||u||`` over the blocks of ``weights``: the size of the
+    pre-activations a constraint violation is a slack of."""
     weights = np.asarray(weights, dtype=np.float64)
-    # Blocks are indexed by (..., n_features, n_patterns, n_outputs).
     u_scale = float(np.sqrt((weights ** 2).sum(axis=-3).max())) if weights.size else 0.0
     X = X.toarray() if sparse.issparse(X) else np.asarray(X)
     x_scale = float(np.sqrt(np.einsum("nd,nd->n", X, X).max())) if X.size else 0.0
-    scale = x_scale * u_scale
-    tolerance = max(1e-10, 1000 * float(np.finfo(dtype).eps))
-    return scale > 0 and violation <= tolerance * scale
+    return x_scale * u_scale
 
 
 def robust_constraint_violation(X, mask, weights, eps, n_perturbed):
@@ -174,3 +184,50 @@ def robust_constraint_violation(X, mask, weights, eps, n_perturbed):
                 slack -= eps * np.abs(U[:n_perturbed, active]).sum(axis=0)
             worst = max(worst, float(-slack.min()))
     return worst
+
+
+@dataclass
+class ThreeLayerGatedReLUSolution(GatedReLUSolution):
+    """Solution of the three-layer gated program and its certificate.
+
+    As :class:`GatedReLUSolution`, with ``weights`` of shape
+    ``(n_second, n_features, n_first, n_outputs)``: ``weights[l, :, i, k]`` is the
+    block of the pair of first-layer gate ``i`` and second-layer gate ``l`` (zero for a
+    pair whose product pattern is empty or repeats an earlier pair's), and
+    ``gate_indices`` all the first-layer gates (the gate network needs every one).
+
+    Attributes
+    ----------
+    pair_indices : ndarray of shape (n_patterns,)
+        The pair ``l * n_first + i`` of each distinct product pattern (the columns of
+        ``patterns``).
+    """
+
+    pair_indices: np.ndarray = None
+
+
+@dataclass
+class ThreeLayerReLUSolution(ReLUSolution):
+    """Solution of the three-layer ReLU program and its certificate.
+
+    As :class:`ReLUSolution`, with ``weights`` of shape ``(2, 2, n_second, n_features,
+    n_first, n_outputs)`` (second-layer sign, first-layer sign, second-layer gate,
+    features, first-layer gate, output; zero for gates whose pattern is empty or
+    repeated) and ``gate_indices`` all the first-layer gates. ``constraint_violation``
+    is the largest violation of either layer's constraints at the weights returned,
+    which the solver restores before it certifies (zero up to rounding).
+
+    Attributes
+    ----------
+    second_patterns : ndarray of shape (n_samples, n_second_patterns), uint8
+        The distinct second-layer patterns ``D_{2,l}``.
+    second_gate_indices : ndarray of shape (n_second_patterns,)
+        The second-layer gate of each.
+    first_gate_indices : ndarray of shape (n_first_patterns,)
+        The first-layer gate of each distinct first-layer pattern (the columns of
+        ``patterns``).
+    """
+
+    second_patterns: np.ndarray = None
+    second_gate_indices: np.ndarray = None
+    first_gate_indices: np.ndarray = None

@@ -115,9 +115,9 @@ def test_reweighting_is_refused_where_it_does_not_apply():
     X = add_intercept_column(X)
     with pytest.raises(ValueError, match="squared-error"):
         solve_gated_relu(X, np.sign(Y), gates, ALPHA, loss="log_loss", solver="reweighting")
-    with pytest.raises(ValueError, match="only the gated program"):
+    with pytest.raises(ValueError, match="only the gated and three_layer_gated programs"):
         solve_relu(X, Y, gates, ALPHA, solver="reweighting")
-    with pytest.raises(ValueError, match="only the gated program"):
+    with pytest.raises(ValueError, match="only the gated and three_layer_gated programs"):
         ConvexReLURegressor(solver="reweighting").fit(X, Y[:, 0])
 
 

@@ -62,9 +62,11 @@ class Solver:
     def check_program(self, program):
         """Raise ValueError if this solver does not solve ``program``."""
         if self.programs and program.name not in self.programs:
+            names = " and ".join(self.programs)
+            plural = "s" if len(self.programs) > 1 else ""
             raise ValueError(f"solver {self.name!r} ({self.summary}) solves only the "
-                             f"{' and '.join(self.programs)} program, not the "
-                             f"{program.name} one: use 'auto'.")
+                             f"{names} program{plural}, not the {program.name} one: use "
+                             f"'auto'.")
 
 
 #: What each loss ability means, for error messages.
@@ -82,7 +84,7 @@ SOLVERS = {solver.name: solver for solver in (
            "iterative reweighting of the gated program's kernels (multiple kernel "
            "learning) on a working set of groups",
            loss_needs={"quadratic": True}, inner=reweighting, working_set=True,
-           programs=("gated",), memory=reweighting_memory),
+           programs=("gated", "three_layer_gated"), memory=reweighting_memory),
     Solver("pdhg", "robust", "restarted primal-dual hybrid gradient (the robust program)",
            loss_needs={"robust": True}),
 )}
