@@ -5,9 +5,13 @@ __version__ = "0.1.0.dev0"
 from .estimators import (ConvexReLUClassifier, ConvexReLUClassifierCV, ConvexReLURegressor,
                          ConvexReLURegressorCV, GatedReLUClassifier, GatedReLUClassifierCV,
                          GatedReLURegressor, GatedReLURegressorCV,
-                         RobustConvexReLUClassifier, RobustConvexReLURegressor)
+                         RobustConvexReLUClassifier, RobustConvexReLURegressor,
+                         ThreeLayerConvexReLUClassifier, ThreeLayerConvexReLURegressor,
+                         ThreeLayerGatedReLUClassifier, ThreeLayerGatedReLURegressor)
 from .functional import (GatedReLUSolution, ReLUSolution, RobustReLUSolution,
-                         solve_gated_relu, solve_relu, solve_robust_relu)
+                         ThreeLayerGatedReLUSolution, ThreeLayerReLUSolution,
+                         solve_gated_relu, solve_relu, solve_robust_relu,
+                         solve_three_layer_gated_relu, solve_three_layer_relu)
 from ._config import config_context, get_config, set_config
 from ._memory import MemoryBudgetError
 from ._path import RegularizationPath, alpha_max, path
@@ -28,6 +32,12 @@ __all__ = [
     "RobustConvexReLUClassifier",
     "RobustConvexReLURegressor",
     "RobustReLUSolution",
+    "ThreeLayerConvexReLUClassifier",
+    "ThreeLayerConvexReLURegressor",
+    "ThreeLayerGatedReLUClassifier",
+    "ThreeLayerGatedReLURegressor",
+    "ThreeLayerGatedReLUSolution",
+    "ThreeLayerReLUSolution",
     "alpha_max",
     "config_context",
     "get_config",
@@ -36,5 +46,7 @@ __all__ = [
     "solve_gated_relu",
     "solve_relu",
     "solve_robust_relu",
+    "solve_three_layer_gated_relu",
+    "solve_three_layer_relu",
     "__version__",
 ]

@@ -7,10 +7,11 @@ import pytest
 import skconvexnn.estimators._gated as gated
 import skconvexnn.estimators._relu as relu
 import skconvexnn.estimators._robust as robust
+import skconvexnn.estimators._three_layer as three_layer
 import skconvexnn.kernels as kernels
 
 
-@pytest.mark.parametrize("module", [gated, relu, robust, kernels], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [gated, relu, robust, three_layer, kernels], ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0

@@ -6,7 +6,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skconvexnn import (ConvexReLUClassifier, ConvexReLUClassifierCV, ConvexReLURegressor,
                         ConvexReLURegressorCV, GatedReLUClassifier, GatedReLUClassifierCV,
                         GatedReLURegressor, GatedReLURegressorCV,
-                        RobustConvexReLUClassifier, RobustConvexReLURegressor)
+                        RobustConvexReLUClassifier, RobustConvexReLURegressor,
+                        ThreeLayerConvexReLUClassifier, ThreeLayerConvexReLURegressor,
+                        ThreeLayerGatedReLUClassifier, ThreeLayerGatedReLURegressor)
 
 #: Most of the suite's time: `pytest -m "not slow"` leaves these out for a first check.
 pytestmark = pytest.mark.slow
@@ -57,7 +59,11 @@ def _expected_failed_checks(estimator):
      ConvexReLUClassifierCV(n_patterns=20, alphas=4, cv=3, max_iter=300),
      ConvexReLURegressorCV(n_patterns=20, alphas=4, cv=3, max_iter=300),
      RobustConvexReLUClassifier(n_patterns=20, max_iter=2000),
-     RobustConvexReLURegressor(n_patterns=20, max_iter=2000)],
+     RobustConvexReLURegressor(n_patterns=20, max_iter=2000),
+     ThreeLayerGatedReLUClassifier(n_patterns=(6, 3), max_iter=2000),
+     ThreeLayerGatedReLURegressor(n_patterns=(6, 3), max_iter=2000),
+     ThreeLayerConvexReLUClassifier(n_patterns=(8, 4), max_iter=2000),
+     ThreeLayerConvexReLURegressor(n_patterns=(8, 4), max_iter=2000)],
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_estimator_contract(estimator, check):

@@ -5,8 +5,12 @@ from ._cv import (ConvexReLUClassifierCV, ConvexReLURegressorCV, GatedReLUClassi
 from ._gated import GatedReLUClassifier, GatedReLURegressor
 from ._relu import ConvexReLUClassifier, ConvexReLURegressor
 from ._robust import RobustConvexReLUClassifier, RobustConvexReLURegressor
+from ._three_layer import (ThreeLayerConvexReLUClassifier, ThreeLayerConvexReLURegressor,
+                           ThreeLayerGatedReLUClassifier, ThreeLayerGatedReLURegressor)
 
 __all__ = ["ConvexReLUClassifier", "ConvexReLUClassifierCV", "ConvexReLURegressor",
            "ConvexReLURegressorCV", "GatedReLUClassifier", "GatedReLUClassifierCV",
            "GatedReLURegressor", "GatedReLURegressorCV", "RobustConvexReLUClassifier",
-           "RobustConvexReLURegressor"]
+           "RobustConvexReLURegressor", "ThreeLayerConvexReLUClassifier",
+           "ThreeLayerConvexReLURegressor", "ThreeLayerGatedReLUClassifier",
+           "ThreeLayerGatedReLURegressor"]

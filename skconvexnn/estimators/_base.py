@@ -173,11 +173,7 @@ class BaseConvexNetwork(BaseEstimator):
         self.gates_ = point.gates[:, solution.gate_indices]
         self.n_patterns_ = len(solution.gate_indices)
         self.convex_coef_ = solution.weights
-        self.coefs_ = network.coefs
-        self.intercepts_ = network.intercepts
-        self.hidden_pattern_ = network.hidden_pattern
-        self.n_neurons_ = len(network.hidden_pattern)
-        self.n_layers_ = 3
+        self._set_network(network)
         self.n_outputs_ = Y.shape[1]
         self.objective_ = solution.objective
         self.loss_ = solution.objective
@@ -194,6 +190,14 @@ class BaseConvexNetwork(BaseEstimator):
         self._n_train = X.shape[0]  # rows with positive weight (MLP's alpha scaling)
         self._warn_if_not_converged(solution, X.dtype)
         return self
+
+    def _set_network(self, network):
+        """Set the fitted network's attributes, under MLP's names where it has them."""
+        self.coefs_ = network.coefs
+        self.intercepts_ = network.intercepts
+        self.hidden_pattern_ = network.hidden_pattern
+        self.n_neurons_ = len(network.hidden_pattern)
+        self.n_layers_ = 3
 
     def _warn_if_not_converged(self, solution, dtype):
         name = type(self).__name__

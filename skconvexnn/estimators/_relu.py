@@ -51,25 +51,51 @@ class _ReLUProgram(BaseConvexNetwork):
         """The solver of the gated program that proposes patterns."""
         return self.solver
 
-    def _export(self, mlp):
-        """Copy the fitted network and its bookkeeping into a fresh ``mlp``."""
-        check_is_fitted(self)
-        mlp.set_params(hidden_layer_sizes=(self.n_neurons_,), activation="relu",
-                       alpha=self._weight_decay() * self._n_train, max_iter=self.max_iter,
-                       tol=self.tol, random_state=self.random_state)
-        mlp.coefs_ = [c.copy() for c in self.coefs_]
-        mlp.intercepts_ = [b.copy() for b in self.intercepts_]
-        mlp.n_layers_ = 3
-        mlp.n_outputs_ = self.n_outputs_
-        mlp.n_features_in_ = self.n_features_in_
-        if hasattr(self, "feature_names_in_"):
-            mlp.feature_names_in_ = self.feature_names_in_
-        mlp.n_iter_ = self.n_iter_
-        mlp.t_ = self.n_iter_ * self._n_train
-        mlp.loss_ = self.loss_
-        mlp.best_loss_ = self.best_loss_
-        mlp.loss_curve_ = list(self.loss_curve_)
-        return mlp
+
+def export_network(estimator, mlp):
+    """Copy a fitted ReLU estimator's network (any number of hidden layers) and its
+    bookkeeping into a fresh ``mlp`` (:class:`~sklearn.neural_network.MLPClassifier`
+    or ``MLPRegressor``); return it."""
+    check_is_fitted(estimator)
+    mlp.set_params(hidden_layer_sizes=tuple(c.shape[1] for c in estimator.coefs_[:-1]),
+                   activation="relu", alpha=estimator._weight_decay() * estimator._n_train,
+                   max_iter=estimator.max_iter, tol=estimator.tol,
+                   random_state=estimator.random_state)
+    mlp.coefs_ = [c.copy() for c in estimator.coefs_]
+    mlp.intercepts_ = [b.copy() for b in estimator.intercepts_]
+    mlp.n_layers_ = len(estimator.coefs_) + 1
+    mlp.n_outputs_ = estimator.n_outputs_
+    mlp.n_features_in_ = estimator.n_features_in_
+    if hasattr(estimator, "feature_names_in_"):
+        mlp.feature_names_in_ = estimator.feature_names_in_
+    mlp.n_iter_ = estimator.n_iter_
+    mlp.t_ = estimator.n_iter_ * estimator._n_train
+    mlp.loss_ = estimator.loss_
+    mlp.best_loss_ = estimator.best_loss_
+    mlp.loss_curve_ = list(estimator.loss_curve_)
+    return mlp
+
+
+def classifier_mlp(estimator):
+    """A fitted ``MLPClassifier`` holding a ReLU classifier's network, with its classes
+    and output activation."""
+    mlp = export_network(estimator, MLPClassifier())
+    mlp.classes_ = estimator.classes_.copy()
+    mlp._label_binarizer = LabelBinarizer().fit(estimator.classes_)
+    # One definition of the probabilities: the estimator's own output activation.
+    mlp.out_activation_ = estimator.out_activation_
+    return mlp
+
+
+def regressor_mlp(estimator):
+    """A fitted ``MLPRegressor`` holding a ReLU regressor's network: a log-link loss
+    (``"poisson"``) exports as ``MLPRegressor(loss="poisson")``, the others as
+    ``"squared_error"`` (the MLP's ``loss`` only matters if it is trained further)."""
+    log_link = estimator.out_activation_ == "exp"
+    mlp = export_network(estimator,
+                         MLPRegressor(loss="poisson" if log_link else "squared_error"))
+    mlp.out_activation_ = estimator.out_activation_
+    return mlp
 
 
 class ConvexReLUClassifier(ClassifierMixin, ConvexClassifierMixin, _ReLUProgram):
@@ -158,12 +184,7 @@ class ConvexReLUClassifier(ClassifierMixin, ConvexClassifierMixin, _ReLUProgram)
         -------
         MLPClassifier
         """
-        mlp = self._export(MLPClassifier())
-        mlp.classes_ = self.classes_.copy()
-        mlp._label_binarizer = LabelBinarizer().fit(self.classes_)
-        # One definition of the probabilities: the estimator's own output activation.
-        mlp.out_activation_ = self.out_activation_
-        return mlp
+        return classifier_mlp(self)
 
 
 class ConvexReLURegressor(RegressorMixin, ConvexRegressorMixin, _ReLUProgram):
@@ -247,8 +268,4 @@ class ConvexReLURegressor(RegressorMixin, ConvexRegressorMixin, _ReLUProgram):
         -------
         MLPRegressor
         """
-        # MLPRegressor has the log link of loss="poisson" (its other losses: identity).
-        log_link = self.out_activation_ == "exp"
-        mlp = self._export(MLPRegressor(loss="poisson" if log_link else "squared_error"))
-        mlp.out_activation_ = self.out_activation_
-        return mlp
+        return regressor_mlp(self)
