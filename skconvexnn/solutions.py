@@ -213,9 +213,13 @@ class ThreeLayerReLUSolution(ReLUSolution):
     As :class:`ReLUSolution`, with ``weights`` of shape ``(2, 2, n_second, n_features,
     n_first, n_outputs)`` (second-layer sign, first-layer sign, second-layer gate,
     features, first-layer gate, output; zero for gates whose pattern is empty or
-    repeated) and ``gate_indices`` all the first-layer gates. ``constraint_violation``
-    is the largest violation of either layer's constraints at the weights returned,
-    which the solver restores before it certifies (zero up to rounding).
+    repeated) and ``gate_indices`` all the first-layer gates. ``objective`` is the
+    objective of the network of the weights (its loss on its own outputs plus ``alpha``
+    times its path norm) and ``duality_gap`` compares it with a lower bound on the
+    program's optimum: a certificate of that network whether or not the weights meet
+    the second-layer constraints exactly. ``constraint_violation`` is the largest
+    violation of either layer's constraints at the weights returned (``converged``
+    asks it to be below ``tol`` relative to ``max ||x_i|| max ||z||``).
 
     Attributes
     ----------

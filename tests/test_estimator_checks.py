@@ -62,8 +62,8 @@ def _expected_failed_checks(estimator):
      RobustConvexReLURegressor(n_patterns=20, max_iter=2000),
      ThreeLayerGatedReLUClassifier(n_patterns=(6, 3), max_iter=2000),
      ThreeLayerGatedReLURegressor(n_patterns=(6, 3), max_iter=2000),
-     ThreeLayerConvexReLUClassifier(n_patterns=(8, 4), max_iter=2000),
-     ThreeLayerConvexReLURegressor(n_patterns=(8, 4), max_iter=2000)],
+     ThreeLayerConvexReLUClassifier(n_patterns=(8, 4), max_iter=1000),
+     ThreeLayerConvexReLURegressor(n_patterns=(8, 4), max_iter=1000)],
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_estimator_contract(estimator, check):

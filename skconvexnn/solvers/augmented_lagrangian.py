@@ -188,8 +188,8 @@ def block_violation(coupling, H):
 
 @dataclass
 class ThreeLayerResult:
-    """Solution of the three-layer ReLU program and its certificate, at a feasible
-    point."""
+    """The last iterate of the three-layer solve: weights, virtual outputs, the network's
+    outputs and objective, and the best lower bound found."""
 
     U: np.ndarray
     H: np.ndarray
