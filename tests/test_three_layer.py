@@ -312,3 +312,16 @@ def test_same_seed_same_gate_network_and_fit(breast_cancer):
     np.testing.assert_array_equal(first.gates_, second.gates_)
     np.testing.assert_array_equal(first.second_gates_, second.second_gates_)
     np.testing.assert_array_equal(first.convex_coef_, second.convex_coef_)
+
+
+@pytest.mark.parametrize("solve", [solve_three_layer_gated_relu, solve_three_layer_relu])
+def test_a_gate_network_that_does_not_fit_is_refused(solve):
+    X, Y, gates, second_gates = _problem("squared_error")
+    with pytest.raises(ValueError, match="one row per gate"):
+        solve(X, Y, gates, second_gates[:-1], ALPHA)
+    bad = second_gates.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="finite 2-D"):
+        solve(X, Y, gates, bad, ALPHA)
+    with pytest.raises(ValueError, match="finite 2-D"):
+        solve(X, Y, gates, second_gates[:, 0], ALPHA)
