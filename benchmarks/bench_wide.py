@@ -1,11 +1,11 @@
 """One fit on a wide table (``make_classification``): time, test accuracy, certificate.
 
-    python benchmarks/bench_wide.py N D {mlp,gated,relu} [N_PATTERNS]
+    python benchmarks/bench_wide.py N D {mlp,gated,relu,gated-admm,relu-admm} [N_PATTERNS]
 
 ``2 N`` rows of ``D`` features (20 informative), ``N`` to train and ``N`` to test,
 standardized on the training rows; every model ``random_state=0``, MLP with
 ``max_iter=2000``; one BLAS thread. Peak memory is the process's peak resident set
-(``getrusage``), data included. ``bench_wide_grid.py`` runs a grid of these.
+(``getrusage``), data included. ``*-admm`` fits with ``solver="admm"``. ``bench_wide_grid.py`` runs a grid of these.
 """
 
 import os
@@ -34,7 +34,11 @@ def main(n, d, which, n_patterns=100):
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     model = {"mlp": lambda: MLPClassifier(max_iter=2000, random_state=0),
              "gated": lambda: GatedReLUClassifier(n_patterns, random_state=0),
-             "relu": lambda: ConvexReLUClassifier(n_patterns, random_state=0)}[which]()
+             "relu": lambda: ConvexReLUClassifier(n_patterns, random_state=0),
+             "gated-admm": lambda: GatedReLUClassifier(n_patterns, solver="admm",
+                                                       random_state=0),
+             "relu-admm": lambda: ConvexReLUClassifier(n_patterns, solver="admm",
+                                                       random_state=0)}[which]()
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -57,11 +57,12 @@ def solve_gated_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=
         Target relative duality gap.
     max_iter : int, default=10000
         FISTA iteration budget.
-    solver : {"auto", "working_set", "fista", "reweighting"} or Solver, default="auto"
+    solver : {"auto", "working_set", "fista", "reweighting", "admm"} or Solver, default="auto"
         ``working_set`` runs FISTA on a growing set of groups chosen from the full
         gradient; ``fista`` runs it on all groups; ``reweighting`` (squared loss only)
         takes Newton steps on the program's kernel weights (:mod:`skconvexnn.kernels`)
-        on the working set. ``auto`` is ``reweighting`` for the squared loss on at most
+        on the working set; ``admm`` runs ADMM on all groups
+        (:mod:`skconvexnn.solvers.admm`; ``max_iter`` counts its iterations). ``auto`` is ``reweighting`` for the squared loss on at most
         1000 rows times outputs, else ``working_set``. A
         :class:`~skconvexnn.solvers.Solver` with another inner method is taken too
         (:mod:`skconvexnn.solvers.registry`).
@@ -106,7 +107,9 @@ def solve_relu(X, Y, gates, alpha, *, loss="squared_error", sample_weight=None,
     exact proximal operator of the constrained group norm, ``shrink(project_K(.))``
     (projections onto the activation cones by warm-started non-negative least
     squares), inside the same working-set loop as the gated program: every iterate is
-    feasible, and the duality gap certifies the result.
+    feasible, and the duality gap certifies the result. ``solver="admm"`` runs ADMM
+    instead (:mod:`skconvexnn.solvers.admm`): no projections in its iterations, its
+    weights projected onto their cones where it stops.
 
     Parameters
     ----------

@@ -50,6 +50,9 @@ class Loss:
     robust = False
     #: Whether it is the squared error (the reweighting solver's kernel ridge steps).
     quadratic = False
+    #: Whether :attr:`curvature` bounds the per-sample curvature everywhere, so that
+    #: ``curvature`` times the weights gives a quadratic majorizer (ADMM's steps).
+    bounded_curvature = True
     out_activation = "identity"
     #: Whether the regressors divide the targets by their scale before solving
     #: (``target_scale_``): for a loss of residuals homogeneous of degree 2 in them
@@ -488,6 +491,7 @@ class Poisson(Loss):
     """
 
     name = "poisson"
+    bounded_curvature = False
     kind = "log_link"
     out_activation = "exp"
     #: The fixed output bias ``b`` (c,) added to the network's output; None is zero.

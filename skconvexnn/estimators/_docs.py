@@ -17,17 +17,22 @@ PARAMETERS = """
     fit_intercept : bool, default=True
         Append a constant input: each hidden unit gets a bias, regularized with its
         weights as in the convex formulation (Pilanci & Ergen 2020).
-    solver : {"auto", "working_set", "fista", "reweighting"}, default="auto"
+    solver : {"auto", "working_set", "fista", "reweighting", "admm"}, default="auto"
         ``"working_set"``: FISTA on a working set of groups grown from the full gradient
         and certified by the full duality gap. ``"fista"``: FISTA on every group at
         once. ``"reweighting"`` (gated program, squared loss only): Newton steps on the
         kernel weights of the program's multiple-kernel form (:mod:`skconvexnn.kernels`)
         on the same working set, certified the same way; tens of steps instead of
         thousands of iterations, but each factors an ``n x n`` matrix per output.
-        ``"auto"`` picks ``"reweighting"`` for the gated program with the squared loss
-        when rows times outputs are at most 1000, else ``"working_set"``.
+        ``"admm"`` (gated and ReLU programs; not the Poisson loss): ADMM on every group
+        with one ``n x n`` factorisation and no cone projections (Bai, Gautam &
+        Sojoudi 2022; :mod:`skconvexnn.solvers.admm`), certified the same way; for the
+        squared loss on wide tables (faster there than FISTA), up to a few thousand
+        rows. ``"auto"`` picks ``"reweighting"`` for the gated program with the
+        squared loss when rows times outputs are at most 1000, else ``"working_set"``.
     max_iter : int, default=10000
-        Budget of FISTA iterations (of Newton steps for ``"reweighting"``).
+        Budget of FISTA iterations (of Newton steps for ``"reweighting"``, of ADMM
+        iterations for ``"admm"``).
     tol : float, default=1e-3
         Stop when the relative duality gap ``(primal - dual) / primal`` is below ``tol``:
         then ``objective_ - optimum <= tol * objective_``. (1e-3

@@ -49,7 +49,17 @@ _N_PATTERNS = """
         their ReLU features (:mod:`skconvexnn.patterns`).
 """
 
-_PARAMETERS = _N_PATTERNS + without_parameters(PARAMETERS, ["n_patterns"])
+#: ADMM solves the two-layer programs only.
+_ADMM = """``"admm"`` (gated and ReLU programs; not the Poisson loss): ADMM on every group
+        with one ``n x n`` factorisation and no cone projections (Bai, Gautam &
+        Sojoudi 2022; :mod:`skconvexnn.solvers.admm`), certified the same way; for the
+        squared loss on wide tables (faster there than FISTA), up to a few thousand
+        rows. """
+assert _ADMM in PARAMETERS
+_PARAMETERS = _N_PATTERNS + without_parameters(PARAMETERS, ["n_patterns"]).replace(
+    _ADMM, "").replace('"reweighting", "admm"}', '"reweighting"}').replace(
+    """ (of Newton steps for ``"reweighting"``, of ADMM
+        iterations for ``"admm"``).""", """ (of Newton steps for ``"reweighting"``).""")
 
 _MAX_ITER = """
     max_iter : int, default=10000

@@ -52,6 +52,8 @@ class FistaResult:
     converged: bool
     stalled: bool = False
     objectives: list = field(default_factory=list)
+    #: Whether ``dual`` was computed in float64 (else in the data's precision).
+    dual_in_float64: bool = False
 
 
 def fista(op, loss, penalty, U, F, *, step, max_iter, tol_abs, tol_rel=0.0,

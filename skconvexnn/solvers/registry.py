@@ -11,6 +11,7 @@ and one entry here; a :class:`Solver` object can also be passed as ``solver``.
 
 from dataclasses import dataclass, field
 
+from .admm import admm, admm_memory
 from .fista import fista
 from .reweighting import reweighting, reweighting_memory
 
@@ -72,6 +73,7 @@ class Solver:
 #: What each loss ability means, for error messages.
 _NEEDS = {"smooth": "a loss with a gradient",
           "quadratic": "the squared-error loss",
+          "bounded_curvature": "a loss of bounded curvature (a quadratic majorizer)",
           "robust": "a loss with a worst case over the l_inf ball"}
 
 
@@ -85,6 +87,11 @@ SOLVERS = {solver.name: solver for solver in (
            "learning) on a working set of groups",
            loss_needs={"quadratic": True}, inner=reweighting, working_set=True,
            programs=("gated", "three_layer_gated"), memory=reweighting_memory),
+    Solver("admm", "group_lasso",
+           "ADMM on every group with one factorisation and no cone projections (Bai, "
+           "Gautam & Sojoudi 2022)",
+           loss_needs={"smooth": True, "bounded_curvature": True}, inner=admm,
+           programs=("gated", "relu"), memory=admm_memory),
     Solver("pdhg", "robust", "restarted primal-dual hybrid gradient (the robust program)",
            loss_needs={"robust": True}),
 )}

@@ -202,7 +202,7 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
         F = inner.F
         step = inner.step
         stalled = inner.stalled
-        if not use_working_set and design.dtype == np.float64:
+        if not use_working_set and (design.dtype == np.float64 or inner.dual_in_float64):
             # With every group in play the inner dual points are feasible for the full
             # problem, so their best value is a certificate too (in float64).
             best_dual = max(best_dual, inner.dual)
