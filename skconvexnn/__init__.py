@@ -15,6 +15,7 @@ from .functional import (GatedReLUSolution, ReLUSolution, RobustReLUSolution,
 from ._config import config_context, get_config, set_config
 from ._memory import MemoryBudgetError
 from ._path import RegularizationPath, alpha_max, path
+from .polish import PolishResult, polish_mlp
 
 __all__ = [
     "ConvexReLUClassifier",
@@ -27,6 +28,7 @@ __all__ = [
     "GatedReLURegressorCV",
     "GatedReLUSolution",
     "MemoryBudgetError",
+    "PolishResult",
     "ReLUSolution",
     "RegularizationPath",
     "RobustConvexReLUClassifier",
@@ -42,6 +44,7 @@ __all__ = [
     "config_context",
     "get_config",
     "path",
+    "polish_mlp",
     "set_config",
     "solve_gated_relu",
     "solve_relu",

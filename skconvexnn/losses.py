@@ -279,6 +279,10 @@ class BinaryLogistic(Loss):
         if not np.all(np.isin(Y, (-1, 1))):
             raise ValueError("log_loss with one output needs targets in {-1, +1}.")
 
+    def shifted(self, Y, offset):
+        """The targets stay; the bias moves inside the loss (:class:`OffsetLoss`)."""
+        return Y, OffsetLoss(self, offset)
+
     def _margin(self, F):
         return self._Y64[:, 0] * np.asarray(F, dtype=np.float64)[:, 0]
 
@@ -323,6 +327,10 @@ class MultinomialLogistic(Loss):
     def check_targets(self, Y):
         if not (np.all(np.isin(Y, (0, 1))) and np.all(Y.sum(axis=1) == 1)):
             raise ValueError("log_loss with several outputs needs one-hot targets.")
+
+    def shifted(self, Y, offset):
+        """The targets stay; the bias moves inside the loss (:class:`OffsetLoss`)."""
+        return Y, OffsetLoss(self, offset)
 
     @staticmethod
     def _softmax_parts(F):
@@ -564,6 +572,78 @@ def loss_names(task, *, smooth=None, robust=None):
     return {name for name, loss in LOSSES.items() if loss.task == task
             and (smooth is None or loss.smooth == smooth)
             and (robust is None or loss.robust == robust)}
+
+
+class OffsetLoss(Loss):
+    """``L(F + offset)``: a loss with a fixed output bias inside it (for a margin or
+    softmax loss, whose targets cannot absorb it).
+
+    Dual at ``Theta = -kappa grad L(F + b)``: the conjugate of ``F -> L(F + b)`` is
+    ``L*(z) - <z, b>``, so ``D_b(Theta) = D(Theta) - <Theta, b>``, i.e. the dual value
+    of the loss at ``F + b`` plus ``kappa <grad L(F + b), b>``.
+
+    Parameters
+    ----------
+    loss : str or Loss
+        The loss whose input is shifted.
+    offset : array-like of shape (n_outputs,)
+        The bias ``b``, added to every row of ``F``.
+    """
+
+    quadratic = False  # in F it is, but not in the targets the quadratic solvers read
+    robust = False
+
+    def __init__(self, loss, offset):
+        self.loss = as_loss(loss)
+        self.offset = np.asarray(offset, dtype=np.float64).ravel()
+        for name in ("name", "task", "kind", "smooth", "out_activation",
+                     "bounded_curvature"):
+            setattr(self, name, getattr(self.loss, name))
+
+    def __repr__(self):
+        return f"OffsetLoss({self.loss!r}, offset={self.offset.tolist()!r})"
+
+    def __eq__(self, other):
+        return (type(other) is OffsetLoss and self.loss == other.loss
+                and np.array_equal(self.offset, other.offset))
+
+    def __hash__(self):
+        return hash((OffsetLoss, self.loss, tuple(self.offset)))
+
+    def check_targets(self, Y):
+        self.loss.check_targets(Y)
+
+    def bind(self, Y, sample_weight=None):
+        bound = copy.copy(self)
+        bound.loss = self.loss.bind(Y, sample_weight)
+        for name in ("Y", "n_samples", "n_outputs", "weights", "_Y64"):
+            setattr(bound, name, getattr(bound.loss, name))
+        if bound.offset.shape != (bound.n_outputs,):
+            raise ValueError(f"the offset has {bound.offset.size} entries for "
+                             f"{bound.n_outputs} outputs.")
+        return bound
+
+    @property
+    def curvature(self):
+        return self.loss.curvature
+
+    def _shift(self, F):
+        return np.asarray(F, dtype=np.float64) + self.offset
+
+    def value(self, F):
+        return self.loss.value(self._shift(F))
+
+    def gradient(self, F):
+        return self.loss.gradient(self._shift(F)).astype(F.dtype, copy=False)
+
+    def value_and_gradient(self, F):
+        value, gradient = self.loss.value_and_gradient(self._shift(F))
+        return value, gradient.astype(F.dtype, copy=False)
+
+    def dual_value(self, F, kappa):
+        shifted = self._shift(F)
+        return (self.loss.dual_value(shifted, kappa)
+                + kappa * float(np.sum(self.loss.gradient(shifted) * self.offset)))
 
 
 def as_loss(loss):

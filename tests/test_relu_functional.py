@@ -27,8 +27,9 @@ def _problem(loss, n_outputs, fit_intercept, seed=0, n=25, d=3, n_gates=8):
     return X, Y, gates
 
 
-def cvxpy_relu_optimum(X, Y, gates, alpha, loss, sample_weight=None):
-    """The cone-constrained program with every gate's pattern, written in CVXPY."""
+def cvxpy_relu_optimum(X, Y, gates, alpha, loss, sample_weight=None, offset=None):
+    """The cone-constrained program with every gate's pattern, written in CVXPY
+    (``offset``: a fixed output bias (c,) added to the network's outputs)."""
     n, d = X.shape
     c = Y.shape[1]
     mask = (X @ gates >= 0).astype(float)
@@ -48,6 +49,9 @@ def cvxpy_relu_optimum(X, Y, gates, alpha, loss, sample_weight=None):
                             cp.multiply(signs[:, j], X @ W[:, g]) >= 0]
         columns.append(out)
     F = cp.vstack(columns).T if c > 1 else columns[0]
+    if offset is not None:
+        offset = np.asarray(offset, dtype=float)
+        F = F + (offset[0] if c == 1 else np.ones((n, 1)) @ offset[None, :])
     data = data_term(F, Y, w, loss)
     penalty = alpha * (sum(cp.norm(V[:, g]) for g in range(P * c))
                        + sum(cp.norm(W[:, g]) for g in range(P * c)))
