@@ -2,6 +2,7 @@
 Clarabel, feasible weights and a certificate wherever it stops, and its place among the
 solvers (what it refuses, its memory plan, the estimators)."""
 
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -111,6 +112,25 @@ def test_the_memory_plan_names_its_n_by_n_matrices():
         with pytest.raises(MemoryBudgetError, match="ADMM n x n matrices"):
             solve(ReLUProgram(), X, Y, gates, ALPHA, solver="admm")
         solve(ReLUProgram(), X, Y, gates, ALPHA, max_iter=5)
+
+
+def test_the_memory_plan_bounds_the_traced_peak():
+    from skconvexnn.solvers.admm import admm_memory
+
+    rng = np.random.default_rng(0)
+    X = np.hstack([rng.standard_normal((300, 6)), np.ones((300, 1))])
+    Y, gates = rng.standard_normal((300, 2)), rng.standard_normal((7, 40))
+    solve(ReLUProgram(), X, Y, gates, ALPHA, solver="admm", max_iter=20)  # warm up
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        solve(ReLUProgram(), X, Y, gates, ALPHA, solver="admm", max_iter=40)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    plan = ReLUProgram().memory_plan(300, 7, 40, 2, 8).total + sum(
+        admm_memory(300, 7, 40, 2).values())
+    assert peak <= plan <= 12 * peak + 4 * 2 ** 20, (peak, plan)
 
 
 def test_estimators_fit_and_certify_with_admm():

@@ -69,14 +69,15 @@ def admm_memory(n_samples, n_features, n_patterns, n_outputs):
     """Bytes of the largest arrays of an ADMM solve (``n_features`` None: as many as
     rows): the ``n x n`` matrices (``X_r B^-1 X_r^T``, the system and its factor), the
     rotation of the rows, and the iterates (``u, v, lam`` and their products with
-    ``X``, slacks and multipliers) for the ReLU program's two columns per pattern."""
+    ``X``, slacks, multipliers and their temporaries) for the ReLU program's two
+    columns per pattern."""
     n = n_samples
     r = n if n_features is None else min(n_samples, n_features)
     columns = 2 * n_patterns * n_outputs
     return {"ADMM n x n matrices (3 x n x n)": 3 * n * n * 8,
             "ADMM rotated rows (n x r, r x r)": (n * r + 2 * r * r) * 8,
-            "ADMM iterates (7 x r x columns, 8 x n x columns)":
-                (7 * r + 8 * n) * columns * 8}
+            "ADMM iterates (9 x r x columns, 12 x n x columns)":
+                (9 * r + 12 * n) * columns * 8}
 
 
 class _Columns:
@@ -151,8 +152,8 @@ def admm(op, loss, penalty, U, F, *, step, max_iter, tol_abs, tol_rel=0.0, dual=
         wy = quadratic_weights[:, None] * np.asarray(loss.Y, dtype=np.float64)[:, cols.outputs]
     E = 2.0 * cols.masks - 1.0
 
-    H = (Xr / b_diag) @ Xr.T
-    K = H * (cols.masks @ cols.masks.T)
+    K = (Xr / b_diag) @ Xr.T  # X_r B^-1 X_r^T, then K in place
+    K *= cols.masks @ cols.masks.T
     K *= root_w[:, None]
     K *= root_w[None, :]
     rho = max(float(np.trace(K)) / n, 1e-12)
