@@ -6,6 +6,7 @@ from .estimators import (ConvexReLUClassifier, ConvexReLUClassifierCV, ConvexReL
                          ConvexReLURegressorCV, GatedReLUClassifier, GatedReLUClassifierCV,
                          GatedReLURegressor, GatedReLURegressorCV,
                          RobustConvexReLUClassifier, RobustConvexReLURegressor,
+                         SDPRelaxationClassifier, SDPRelaxationRegressor,
                          ThreeLayerConvexReLUClassifier, ThreeLayerConvexReLURegressor,
                          ThreeLayerGatedReLUClassifier, ThreeLayerGatedReLURegressor)
 from .functional import (GatedReLUSolution, ReLUSolution, RobustReLUSolution,
@@ -16,6 +17,7 @@ from ._config import config_context, get_config, set_config
 from ._memory import MemoryBudgetError
 from ._path import RegularizationPath, alpha_max, path
 from .polish import PolishResult, polish_mlp
+from .sdp import SDPRelaxationResult, relu_lower_bound, solve_sdp_relaxation
 
 __all__ = [
     "ConvexReLUClassifier",
@@ -34,6 +36,9 @@ __all__ = [
     "RobustConvexReLUClassifier",
     "RobustConvexReLURegressor",
     "RobustReLUSolution",
+    "SDPRelaxationClassifier",
+    "SDPRelaxationRegressor",
+    "SDPRelaxationResult",
     "ThreeLayerConvexReLUClassifier",
     "ThreeLayerConvexReLURegressor",
     "ThreeLayerGatedReLUClassifier",
@@ -45,10 +50,12 @@ __all__ = [
     "get_config",
     "path",
     "polish_mlp",
+    "relu_lower_bound",
     "set_config",
     "solve_gated_relu",
     "solve_relu",
     "solve_robust_relu",
+    "solve_sdp_relaxation",
     "solve_three_layer_gated_relu",
     "solve_three_layer_relu",
     "__version__",
