@@ -7,6 +7,7 @@ from skconvexnn import (ConvexReLUClassifier, ConvexReLUClassifierCV, ConvexReLU
                         ConvexReLURegressorCV, GatedReLUClassifier, GatedReLUClassifierCV,
                         GatedReLURegressor, GatedReLURegressorCV,
                         RobustConvexReLUClassifier, RobustConvexReLURegressor,
+                        SDPRelaxationClassifier, SDPRelaxationRegressor,
                         ThreeLayerConvexReLUClassifier, ThreeLayerConvexReLURegressor,
                         ThreeLayerGatedReLUClassifier, ThreeLayerGatedReLURegressor)
 
@@ -33,6 +34,10 @@ _N_ITER_REASON = (
 def _expected_failed_checks(estimator):
     expected = {}
     reason = _SAMPLE_WEIGHT_REASON
+    if isinstance(estimator, (SDPRelaxationClassifier, SDPRelaxationRegressor)):
+        reason = ("The splitting stops at the small max_iter these checks give it, where "
+                  "weighted and repeated rows are at different iterates; "
+                  "tests/test_sdp.py checks weighted bounds against Clarabel.")
     if hasattr(estimator, "alphas"):
         reason = ("Repeated rows fall into other folds than the weighted ones, so the "
                   "CV estimators may choose another alpha (and sometimes do not: "
@@ -63,7 +68,9 @@ def _expected_failed_checks(estimator):
      ThreeLayerGatedReLUClassifier(n_patterns=(6, 3), max_iter=2000),
      ThreeLayerGatedReLURegressor(n_patterns=(6, 3), max_iter=2000),
      ThreeLayerConvexReLUClassifier(n_patterns=(8, 4), max_iter=1000),
-     ThreeLayerConvexReLURegressor(n_patterns=(8, 4), max_iter=1000)],
+     ThreeLayerConvexReLURegressor(n_patterns=(8, 4), max_iter=1000),
+     SDPRelaxationClassifier(max_iter=100, rounding_max_iter=50, n_patterns=10),
+     SDPRelaxationRegressor(max_iter=100, rounding_max_iter=50, n_patterns=10)],
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_estimator_contract(estimator, check):
