@@ -37,8 +37,10 @@ _PARAMETERS = """    alpha : float, default=1e-3
         Hidden units of the rounded network; ``None`` gives the numerical rank of the
         relaxation's solution.
     solver : {"douglas-rachford", "clarabel", "scs"}, default="douglas-rachford"
-        Our splitting on the reduced relaxation (scales to a few thousand rows), or a
-        conic solver through CVXPY on the same form (the ``sdp`` extra; small data).
+        Our splitting on the reduced relaxation, or a conic solver through CVXPY on the
+        same form (the ``sdp`` extra; Clarabel is faster below about 75 rows). Beyond a
+        few hundred rows the splitting's bound within a time limit is valid but loose
+        (benchmarks/RESULTS.md section 21).
     tol : float, default=1e-5
         Relative gap between the relaxation's primal objective and its certified bound
         at which the splitting stops.
@@ -201,7 +203,7 @@ class SDPRelaxationRegressor(RegressorMixin, _BaseSDPRelaxation):
     for a lower bound on the weight-decay objective of every two-layer ReLU network,
     rounds its solution to a network, and keeps the better of that network and the
     sampled exact-ReLU program's. Squared loss only (as the relaxation). The relaxation
-    has a ``(2n + d + c)``-square matrix variable: a few thousand rows at most.
+    has a ``(2n + d + c)``-square matrix variable: small tables (hundreds of rows).
 
     Parameters
     ----------
