@@ -27,6 +27,7 @@ def add_intercept_column(X):
 
 
 def _weighted_mean_std(X, sample_weight):
+    """Weighted column means and standard deviations of ``X`` (std 1 where constant)."""
     if sparse.issparse(X):
         from sklearn.utils.sparsefuncs import mean_variance_axis
 
@@ -37,9 +38,15 @@ def _weighted_mean_std(X, sample_weight):
         X64 = np.asarray(X, dtype=np.float64)
         mean = np.average(X64, axis=0, weights=sample_weight)
         var = np.average((X64 - mean) ** 2, axis=0, weights=sample_weight)
-    std = np.sqrt(var)
+    return mean, gate_scales(mean, var)
+
+
+def gate_scales(mean, variance):
+    """The standard deviations the gates are drawn in: ``sqrt(variance)``, and 1 for a
+    column that is constant up to rounding."""
+    std = np.sqrt(np.asarray(variance, dtype=np.float64))
     std[~(std > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0
-    return mean, std
+    return std
 
 
 def sample_gates(X, n_gates, *, fit_intercept=True, sample_weight=None,
@@ -68,10 +75,23 @@ def sample_gates(X, n_gates, *, fit_intercept=True, sample_weight=None,
     -------
     gates : ndarray of shape (n_features + fit_intercept, n_gates), float64
     """
-    rng = check_random_state(random_state)
-    n_features = X.shape[1]
-    Z = rng.standard_normal((n_features + int(fit_intercept), n_gates))
     mean, std = _weighted_mean_std(X, sample_weight)
+    return gates_from_moments(mean, std, n_gates, fit_intercept=fit_intercept,
+                              random_state=random_state)
+
+
+def gates_from_moments(mean, std, n_gates, *, fit_intercept=True, random_state=None):
+    """The gates of :func:`sample_gates` from the column statistics of ``X`` alone
+    (its weighted ``mean`` and ``std``, with ``1`` for a constant column), as a fit
+    whose rows are not all in one place (:mod:`skconvexnn.distributed`) computes them.
+
+    Returns
+    -------
+    gates : ndarray of shape (n_features + fit_intercept, n_gates), float64
+    """
+    rng = check_random_state(random_state)
+    n_features = len(mean)
+    Z = rng.standard_normal((n_features + int(fit_intercept), n_gates))
     gates = np.empty_like(Z)
     gates[:n_features] = Z[:n_features] / std[:, None]
     if fit_intercept:

@@ -21,6 +21,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..backends import BACKENDS, check_backend
+from ..distributed import fit_on_cluster, is_dask_collection, map_rows
 from .._validation import check_magnitudes
 from ..losses import Loss, as_loss, loss_names
 from ..network import TwoLayerNetwork
@@ -253,7 +254,10 @@ class ConvexClassifierMixin:
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array or DataFrame is fitted on the connected ``dask.distributed``
+            cluster, block by block of rows (gated estimators:
+            :mod:`skconvexnn.distributed`).
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; the loss is their weighted average.
@@ -262,6 +266,8 @@ class ConvexClassifierMixin:
         -------
         self
         """
+        if is_dask_collection(X):
+            return fit_on_cluster(self, X, y, sample_weight)
         X, y, sample_weight = self._check_fit_inputs(X, y, sample_weight,
                                                      **self._target_checks)
         Y, offset = self._encode_targets(y, sample_weight)
@@ -292,12 +298,19 @@ class ConvexClassifierMixin:
         """Network output: shape (n_samples,) for two classes, else (n_samples, n_classes).
 
         Positive values (binary) or the largest column (multiclass) give the class.
+        A dask array ``X`` gives a dask array (computed block by block of rows), as do
+        :meth:`predict` and :meth:`predict_proba`.
         """
+        if is_dask_collection(X):
+            return map_rows(self.decision_function, X,
+                            None if len(self.classes_) == 2 else len(self.classes_))
         scores = self._forward(self._validate_X_predict(X))
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def predict(self, X):
         """Predicted class labels, shape (n_samples,)."""
+        if is_dask_collection(X):
+            return map_rows(self.predict, X, dtype=self.classes_.dtype)
         scores = self.decision_function(X)
         index = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
         return self.classes_[index]
@@ -314,6 +327,8 @@ class ConvexClassifierMixin:
         -------
         ndarray of shape (n_samples, n_classes)
         """
+        if is_dask_collection(X):
+            return map_rows(self.predict_proba, X, len(self.classes_))
         scores = self.decision_function(X)
         if scores.ndim == 1:
             positive = expit(scores)
@@ -357,7 +372,10 @@ class ConvexRegressorMixin:
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array or DataFrame is fitted on the connected ``dask.distributed``
+            cluster, block by block of rows (gated estimators, squared error:
+            :mod:`skconvexnn.distributed`).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; the loss is their weighted average.
@@ -366,6 +384,8 @@ class ConvexRegressorMixin:
         -------
         self
         """
+        if is_dask_collection(X):
+            return fit_on_cluster(self, X, y, sample_weight)
         X, y, sample_weight = self._check_fit_inputs(X, y, sample_weight,
                                                      **self._target_checks)
         Y, offset = self._encode_targets(y, sample_weight)
@@ -409,7 +429,10 @@ class ConvexRegressorMixin:
         return super()._weight_decay() * self.target_scale_
 
     def predict(self, X):
-        """Predicted targets, shape (n_samples,) or (n_samples, n_outputs) like ``y``."""
+        """Predicted targets, shape (n_samples,) or (n_samples, n_outputs) like ``y``
+        (a dask array for a dask ``X``, computed block by block of rows)."""
+        if is_dask_collection(X):
+            return map_rows(self.predict, X, None if self._y_is_1d else self.n_outputs_)
         out = self._forward(self._validate_X_predict(X))
         # The output activation maps the network's output to a prediction in place.
         ACTIVATIONS[self.out_activation_](out)
