@@ -101,10 +101,14 @@ def _gather(client, futures, what):
     try:
         return client.gather(futures)
     except _lost_cluster_errors() as exc:
+        try:
+            detail = f"{type(exc).__name__}: {exc}"
+        except Exception:  # some of distributed's errors cannot print themselves
+            detail = type(exc).__name__
         raise RuntimeError(
             f"The distributed fit lost its workers or its data during {what} and could "
-            f"not recompute them ({type(exc).__name__}: {exc}). No model was fitted: "
-            "check the workers' logs and memory limits, then fit again.") from exc
+            f"not recompute them ({detail}). No model was fitted: check the workers' "
+            "logs and memory limits, then fit again.") from exc
 
 
 # --- the data, by blocks of rows ------------------------------------------------------
@@ -149,8 +153,9 @@ def row_blocks(X, y, sample_weight=None):
 
 @dataclass
 class _Rows:
-    """One block of rows as loaded on a worker: features (intercept column appended),
-    targets, weights (rows of zero weight dropped) and the labels of all its rows."""
+    """One block of rows as loaded on a worker: features (not copied: the intercept
+    coordinate is added in the products), targets, weights (rows of zero weight
+    dropped) and the labels of all its rows."""
 
     X: np.ndarray
     y: np.ndarray
@@ -158,7 +163,7 @@ class _Rows:
     labels: np.ndarray = None
 
 
-def _load_rows(X, y, weights, fit_intercept, classification):
+def _load_rows(X, y, weights, classification):
     X = check_array(X, dtype=[np.float64, np.float32], ensure_min_samples=0,
                     input_name="X")
     y = np.asarray(y)
@@ -174,14 +179,12 @@ def _load_rows(X, y, weights, fit_intercept, classification):
     counted = w > 0
     if not counted.all():
         X, y, w = X[counted], y[counted], w[counted]
-    if fit_intercept:
-        X = np.hstack([X, np.ones((X.shape[0], 1), dtype=X.dtype)])
     return _Rows(X, y, w, labels)
 
 
-def _column_sums(rows, n_features, mean=None):
+def _column_sums(rows, mean=None):
     """``(sum w, sum w x)``, or ``sum w (x - mean)^2`` given ``mean``."""
-    X = np.asarray(rows.X[:, :n_features], dtype=np.float64)
+    X = np.asarray(rows.X, dtype=np.float64)
     if mean is None:
         return float(rows.weights.sum()), rows.weights @ X
     return rows.weights @ (X - mean) ** 2
@@ -202,14 +205,17 @@ def _labels(rows):
 class _Block:
     """A block's part of the program, kept on its worker: rows, 0/1 patterns, encoded
     targets and the loss bound to them by pieces of ``_ROWS_PER_PRODUCT`` rows (each
-    weighted by its share of the whole data's weight)."""
+    weighted by its share of the whole data's weight). With ``fit_intercept`` the last
+    coordinate of the gates and weights multiplies a column of ones that is never
+    stored."""
 
-    def __init__(self, rows, gates, encode, loss, total_weight):
+    def __init__(self, rows, gates, encode, loss, total_weight, fit_intercept):
         self.X = rows.X
+        self.fit_intercept = fit_intercept
         self.mask = np.empty((rows.X.shape[0], gates.shape[1]), dtype=bool)
         for start in range(0, rows.X.shape[0], _ROWS_PER_PRODUCT):
             stop = start + _ROWS_PER_PRODUCT
-            self.mask[start:stop] = rows.X[start:stop] @ gates >= 0
+            self.mask[start:stop] = self._times(rows.X[start:stop], gates) >= 0
         Y = encode(rows.y)
         shares = rows.weights / total_weight
         self.pieces = []
@@ -231,13 +237,28 @@ class _Block:
         total = 0.0
         for start, stop, share, loss in self.pieces:
             X = np.asarray(self.X[start:stop], dtype=np.float64)
-            per_row = np.einsum("ij,ij->i", X, X) * self.mask[start:stop].sum(axis=1)
+            per_row = ((np.einsum("ij,ij->i", X, X) + self.fit_intercept)
+                       * self.mask[start:stop].sum(axis=1))
             total += share * loss.curvature * float(loss.weights @ per_row)
         return total * self.n_outputs
 
+    def _times(self, X, U):
+        """``[X, 1] @ U`` (``X @ U`` without an intercept)."""
+        if not self.fit_intercept:
+            return X @ U
+        out = X @ U[:-1]
+        out += U[-1]
+        return out
+
+    def _transposed_times(self, X, R):
+        """``[X, 1]^T @ R``."""
+        if not self.fit_intercept:
+            return X.T @ R
+        return np.vstack([X.T @ R, R.sum(axis=0, keepdims=True)])
+
     def _outputs(self, X, mask, U):
         c, P = self.n_outputs, self.n_patterns
-        products = (X @ U).reshape(X.shape[0], c, P)
+        products = self._times(X, U).reshape(X.shape[0], c, P)
         products *= mask[:, None, :]
         return products.sum(axis=2)
 
@@ -253,7 +274,7 @@ class _Block:
             piece_value, R = loss.value_and_gradient(self._outputs(X, mask, U))
             value += share * piece_value
             weighted = (mask[:, None, :] * (share * R).astype(dtype)[:, :, None])
-            G += X.T @ weighted.reshape(X.shape[0], c * P)
+            G += self._transposed_times(X, weighted.reshape(X.shape[0], c * P))
         return value, G
 
     def dual_value(self, U, kappa):
@@ -289,8 +310,8 @@ class _Block:
         return U, result.jac.reshape(shape) - rho * (U - V)
 
 
-def _block(rows, gates, encode, loss, total_weight):
-    return _Block(rows, gates, encode, loss, total_weight)
+def _block(rows, gates, encode, loss, total_weight, fit_intercept):
+    return _Block(rows, gates, encode, loss, total_weight, fit_intercept)
 
 
 def _active_patterns(block):
@@ -352,7 +373,7 @@ class DistributedData:
         self.blocks = []
 
 
-def load_rows(X, y, sample_weight, *, fit_intercept, classification, client=None):
+def load_rows(X, y, sample_weight, *, classification, client=None):
     """Validate and load the blocks of rows on the cluster.
 
     Returns ``(rows, summary)``: the futures of the loaded blocks and a dict of their
@@ -367,17 +388,14 @@ def load_rows(X, y, sample_weight, *, fit_intercept, classification, client=None
     parts = zip(X.to_delayed().ravel(), y.to_delayed().ravel(),
                 (sample_weight.to_delayed().ravel() if sample_weight is not None
                  else [None] * X.numblocks[0]))
-    rows = client.compute([dask.delayed(_load_rows)(Xb, yb, wb, fit_intercept,
-                                                    classification)
+    rows = client.compute([dask.delayed(_load_rows)(Xb, yb, wb, classification)
                            for Xb, yb, wb in parts])
-    sums = _gather(client, client.map(_column_sums, rows, n_features=n_features,
-                                      pure=False), "loading the rows")
+    sums = _gather(client, client.map(_column_sums, rows, pure=False), "loading the rows")
     total_weight = sum(weight for weight, _ in sums)
     if not total_weight > 0:
         raise ValueError("sample_weight has no positive entry: nothing to fit.")
     mean = sum(first for _, first in sums) / total_weight
-    variance = sum(_gather(client, client.map(_column_sums, rows, n_features=n_features,
-                                              mean=mean, pure=False),
+    variance = sum(_gather(client, client.map(_column_sums, rows, mean=mean, pure=False),
                            "loading the rows")) / total_weight
     summary = {"n_features": n_features, "total_weight": total_weight, "mean": mean,
                "std": gate_scales(mean, variance), "dtype": X.dtype,
@@ -409,7 +427,8 @@ def build_program(client, rows, summary, n_gates, *, fit_intercept, encode, loss
         gates = gates_from_moments(summary["mean"], summary["std"], n_gates,
                                    fit_intercept=fit_intercept, random_state=random_state)
     blocks = client.map(_block, rows, gates=gates, encode=encode, loss=as_loss(loss),
-                        total_weight=summary["total_weight"], pure=False)
+                        total_weight=summary["total_weight"],
+                        fit_intercept=fit_intercept, pure=False)
     active = np.logical_or.reduce(_gather(client, client.map(_active_patterns, blocks,
                                                              pure=False),
                                           "computing the patterns"))
@@ -417,7 +436,7 @@ def build_program(client, rows, summary, n_gates, *, fit_intercept, encode, loss
     if len(keep) < gates.shape[1]:
         blocks = client.map(_block, rows, gates=gates[:, keep], encode=encode,
                             loss=as_loss(loss), total_weight=summary["total_weight"],
-                            pure=False)
+                            fit_intercept=fit_intercept, pure=False)
     sizes = _gather(client, client.map(_count_rows, blocks, pure=False),
                     "computing the patterns")
     return DistributedData(blocks=blocks, gates=gates[:, keep], gate_indices=keep,
@@ -626,8 +645,8 @@ def fit_on_cluster(estimator, X, y, sample_weight=None):
     # The names of a dask DataFrame's columns, from its empty pandas "meta" frame.
     _check_feature_names(estimator, getattr(X, "_meta", X), reset=True)
     fit_intercept = estimator.fit_intercept
-    rows, summary = load_rows(X, y, sample_weight, fit_intercept=fit_intercept,
-                              classification=classification, client=client)
+    rows, summary = load_rows(X, y, sample_weight, classification=classification,
+                              client=client)
     estimator.n_features_in_ = summary["n_features"]
     data = None
     try:

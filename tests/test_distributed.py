@@ -131,8 +131,8 @@ def test_a_worker_lost_mid_fit_gives_a_completed_and_certified_fit(client):
     of ``_gather``. It must never return a wrong model."""
     reference = GatedReLUClassifier(**PARAMS, tol=1e-8, max_iter=100000).fit(X, y)
     X_blocks, y_blocks = blocks(X, y)
-    rows, summary = distributed.load_rows(X_blocks, y_blocks, None, fit_intercept=True,
-                                          classification=True, client=client)
+    rows, summary = distributed.load_rows(X_blocks, y_blocks, None, classification=True,
+                                          client=client)
     data = distributed.build_program(
         client, rows, summary, PARAMS["n_patterns"], fit_intercept=True,
         encode=distributed._LabelEncoding(summary["labels"]), loss="log_loss",
@@ -161,13 +161,20 @@ def test_a_worker_lost_mid_fit_gives_a_completed_and_certified_fit(client):
 
 def test_a_cluster_that_cannot_recompute_gives_a_clear_error():
     from distributed import KilledWorker
+    from distributed.comm import CommClosedError
 
     class LostCluster:
-        def gather(self, futures):
-            raise KilledWorker("_local_step-0", "tcp://127.0.0.1:1", 3)
+        def __init__(self, error):
+            self.error = error
 
-    with pytest.raises(RuntimeError, match="lost its workers or its data during ADMM"):
-        distributed._gather(LostCluster(), [], "ADMM iteration 3")
+        def gather(self, futures):
+            raise self.error
+
+    for error in (KilledWorker("_local_step-0", "tcp://127.0.0.1:1", 3),
+                  CommClosedError("in <TCP (closed)>: Stream is closed")):
+        with pytest.raises(RuntimeError, match="lost its workers or its data during "
+                                               "ADMM iteration 3"):
+            distributed._gather(LostCluster(error), [], "ADMM iteration 3")
 
 
 def test_what_cannot_run_on_the_cluster_is_refused_before_any_work(client):
