@@ -183,11 +183,14 @@ def _load_rows(X, y, weights, classification):
 
 
 def _column_sums(rows, mean=None):
-    """``(sum w, sum w x)``, or ``sum w (x - mean)^2`` given ``mean``."""
-    X = np.asarray(rows.X, dtype=np.float64)
-    if mean is None:
-        return float(rows.weights.sum()), rows.weights @ X
-    return rows.weights @ (X - mean) ** 2
+    """``(sum w, sum w x)``, or ``sum w (x - mean)^2`` given ``mean``, in float64 by
+    pieces of rows (no float64 copy of the block)."""
+    total = np.zeros(rows.X.shape[1])
+    for start in range(0, rows.X.shape[0], _ROWS_PER_PRODUCT):
+        X = np.asarray(rows.X[start:start + _ROWS_PER_PRODUCT], dtype=np.float64)
+        w = rows.weights[start:start + _ROWS_PER_PRODUCT]
+        total += w @ (X if mean is None else (X - mean) ** 2)
+    return (float(rows.weights.sum()), total) if mean is None else total
 
 
 def _target_sums(rows, mean=None):

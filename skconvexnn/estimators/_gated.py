@@ -37,7 +37,9 @@ class GatedReLUClassifier(ClassifierMixin, ConvexClassifierMixin, _GatedProgram)
     {GATED_OBJECTIVE}
     with ``L`` the logistic loss (binary), the softmax cross-entropy (multiclass), or
     the squared error on +-1 / one-hot targets, averaged over samples (scnn's scaling).
-    Every fit reports its certificate, ``duality_gap_``.
+    Every fit reports its certificate, ``duality_gap_``. A dask array ``X`` is fitted on
+    the connected ``dask.distributed`` cluster by consensus ADMM over its blocks of rows
+    (:mod:`skconvexnn.distributed`; ``max_iter`` then counts ADMM iterations).
 
     Parameters
     ----------
@@ -101,7 +103,10 @@ class GatedReLURegressor(RegressorMixin, ConvexRegressorMixin, _GatedProgram):
     with ``L`` the regression loss (below), averaged with ``sample_weight``. ``y`` may
     have several columns (``c`` outputs). With ``fit_intercept=True`` the program fits
     ``y`` around a fixed output bias, so predictions shift with the targets. Every fit
-    reports its certificate, ``duality_gap_``.
+    reports its certificate, ``duality_gap_``. A dask array ``X`` is fitted on the
+    connected ``dask.distributed`` cluster by consensus ADMM over its blocks of rows
+    (squared error; :mod:`skconvexnn.distributed`; ``max_iter`` then counts ADMM
+    iterations).
 
     Parameters
     ----------
