@@ -90,6 +90,15 @@ def test_sample_weights_on_the_cluster_are_the_in_memory_weights(client):
     assert fitted._n_train == reference._n_train == int((weights > 0).sum())
 
 
+def test_float32_blocks_give_a_float32_model_certified_in_float64(client):
+    X32 = X.astype(np.float32)
+    reference = GatedReLUClassifier(**PARAMS, tol=1e-8, max_iter=100000).fit(X, y)
+    fitted = GatedReLUClassifier(**PARAMS, tol=1e-4, max_iter=2000).fit(*blocks(X32, y))
+    assert fitted.coefs_[0].dtype == np.float32
+    # The float32 rows are the float64 problem up to rounding of X (1e-7 relative).
+    _assert_same_optimum(fitted, reference)
+
+
 def test_an_early_stop_is_certified_and_warns(client):
     optimum = GatedReLUClassifier(**PARAMS, tol=1e-9, max_iter=100000).fit(X, y).objective_
     with pytest.warns(ConvergenceWarning, match="max_iter=10"):
