@@ -14,19 +14,21 @@ copy ``U_k`` of the weights:
     Z   = prox_{(alpha / (K rho)) sum_g ||.||}(mean_k (U_k + W_k))  (on the driver)
     W_k = W_k + U_k - Z,
 
-the first step by a few L-BFGS iterations started from the block's last ``U_k`` (an
-inexact ADMM), ``rho`` balanced between the primal and dual residuals (Boyd et al.,
-section 3.4.1; nothing is factored, so changing it is free). Only arrays of the weights'
-size travel: a block's rows, targets and activation patterns stay on the worker that
-computed them, and nothing with a row per sample comes back to the driver.
+the first step by a few L-BFGS iterations (in float64) started from the block's last
+``U_k`` (an inexact ADMM), over-relaxed, with ``rho`` balanced between the primal and
+dual residuals (Boyd et al., sections 3.4.3 and 3.4.1; nothing is factored, so changing
+it is free). Only arrays of the weights' size travel: a block's rows, targets and
+activation patterns stay on the worker that computed them, and nothing with a row per
+sample comes back to the driver.
 
 Certificate, every few iterations, at the consensus point ``Z`` (the weights returned),
 in float64: the primal value and the loss gradient ``sum_k pi_k F_k^T grad L_k(F_k Z)``
 are sums over the blocks; the dual point ``-kappa grad L(F Z)`` is scaled into dual
-feasibility by the same ``kappa`` as in memory
-(:meth:`~skconvexnn.penalties.GroupL2.dual_scaling`, the penalty's own), and its dual value is again a sum
-over the blocks. The gap therefore bounds the distance to the optimum wherever ADMM
-stops, as every other solver's does.
+feasibility by the penalty's own ``kappa``
+(:meth:`~skconvexnn.penalties.GroupL2.dual_scaling`), and its dual value is again a sum
+over the blocks; so is that of a second dual point, taken at each block's own copy
+``U_k`` (:func:`_certificate`). The gap therefore bounds the distance to the optimum
+wherever ADMM stops, as every other solver's does.
 
 The gates are drawn as in memory (:func:`~skconvexnn.patterns.sample_gates`) from the
 columns' weighted means and deviations, themselves sums over the blocks; the patterns
@@ -35,9 +37,9 @@ out, as in memory; two gates with the same pattern on every row are both kept (i
 one is), which changes no optimal value.
 
 Every task is a pure function of its inputs: if a worker is lost, the scheduler
-recomputes its blocks from the array's graph on another worker and the fit goes on
-(:func:`solve_gated_relu_distributed`); if it cannot, the fit stops with a
-``RuntimeError`` that says so.
+recomputes its blocks from the array's graph on another worker and the fit goes on; if
+it cannot, the fit stops with a ``RuntimeError`` that says so (:func:`fit_on_cluster`,
+:func:`consensus_admm`).
 """
 
 import sys
