@@ -236,7 +236,8 @@ class _Block:
         self.n_patterns = gates.shape[1]
 
     def active_patterns(self):
-        return self.mask.any(axis=0)
+        """Which patterns are on for some row of the block, and its number of rows."""
+        return self.mask.any(axis=0), self.mask.shape[0]
 
     def curvature_trace(self):
         """``sum_i pi_i c_i ||x_i||^2 |active patterns of row i|``: the trace of the
@@ -385,7 +386,7 @@ def load_rows(X, y, sample_weight, *, classification, client=None):
     """Validate and load the blocks of rows on the cluster.
 
     Returns ``(rows, summary)``: the futures of the loaded blocks and a dict of their
-    sizes, weights, the columns' weighted mean and deviation, and, for a classifier,
+    weights, the columns' weighted mean and deviation, and, for a classifier,
     the labels (of all rows, and of rows with positive weight).
     """
     import dask
@@ -406,8 +407,7 @@ def load_rows(X, y, sample_weight, *, classification, client=None):
     variance = sum(_gather(client, client.map(_column_sums, rows, mean=mean, pure=False),
                            "loading the rows")) / total_weight
     summary = {"n_features": n_features, "total_weight": total_weight, "mean": mean,
-               "std": gate_scales(mean, variance), "dtype": X.dtype,
-               "n_blocks": len(rows)}
+               "std": gate_scales(mean, variance), "dtype": X.dtype}
     if classification:
         labels = _gather(client, client.map(_labels, rows, pure=False), "reading labels")
         summary["labels"] = np.unique(np.concatenate([all_ for all_, _ in labels]))
@@ -437,24 +437,17 @@ def build_program(client, rows, summary, n_gates, *, fit_intercept, encode, loss
     blocks = client.map(_block, rows, gates=gates, encode=encode, loss=as_loss(loss),
                         total_weight=summary["total_weight"],
                         fit_intercept=fit_intercept, pure=False)
-    active = np.logical_or.reduce(_gather(client, client.map(_active_patterns, blocks,
-                                                             pure=False),
-                                          "computing the patterns"))
-    keep = np.flatnonzero(active)
+    active, sizes = zip(*_gather(client, client.map(_active_patterns, blocks, pure=False),
+                                 "computing the patterns"))
+    keep = np.flatnonzero(np.logical_or.reduce(active))
     if len(keep) < gates.shape[1]:
         blocks = client.map(_block, rows, gates=gates[:, keep], encode=encode,
                             loss=as_loss(loss), total_weight=summary["total_weight"],
                             fit_intercept=fit_intercept, pure=False)
-    sizes = _gather(client, client.map(_count_rows, blocks, pure=False),
-                    "computing the patterns")
     return DistributedData(blocks=blocks, gates=gates[:, keep], gate_indices=keep,
                            n_samples=int(sum(sizes)), n_features=gates.shape[0],
                            n_outputs=n_outputs, dtype=np.dtype(summary["dtype"]),
                            client=client)
-
-
-def _count_rows(block):
-    return block.X.shape[0]
 
 
 @dataclass
