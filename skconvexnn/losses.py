@@ -311,6 +311,41 @@ class BinaryLogistic(Loss):
         return float(np.sum(c * entropy))
 
 
+class MultilabelLogistic(BinaryLogistic):
+    """``l(f, y) = sum_k log(1 + exp(-y_k f_k))`` for ``y`` in {-1, +1}^c: one independent
+    logistic loss per output (multilabel targets, one sigmoid per label, as
+    ``MLPClassifier`` fits a 0/1 indicator matrix).
+
+    The conjugate separates over outputs, so with ``s_ik = kappa * sigmoid(-y_ik f_ik)``
+    the dual is ``D = -sum_i w_i sum_k (s_ik log s_ik + (1 - s_ik) log(1 - s_ik))``.
+    Not in :data:`LOSSES` (the name ``"log_loss"`` binds the binary or softmax loss):
+    the classifiers pass it for indicator targets.
+    """
+
+    def bind(self, Y, sample_weight=None):
+        return Loss.bind(self, Y, sample_weight)
+
+    def check_targets(self, Y):
+        if not np.all(np.isin(Y, (-1, 1))):
+            raise ValueError("the multilabel log_loss needs targets in {-1, +1}.")
+
+    def _margin(self, F):
+        return self._Y64 * np.asarray(F, dtype=np.float64)
+
+    def value(self, F):
+        return float(-self.weights @ log_expit(self._margin(F)).sum(axis=1))
+
+    def value_and_gradient(self, F):
+        margin = self._margin(F)
+        value = float(-self.weights @ log_expit(margin).sum(axis=1))
+        G = -self.weights[:, None] * self._Y64 * expit(-margin)
+        return value, G.astype(F.dtype, copy=False)
+
+    def dual_value(self, F, kappa):
+        s = kappa * expit(-self._margin(F))
+        return float(-self.weights @ (xlogy(s, s) + xlogy(1 - s, 1 - s)).sum(axis=1))
+
+
 class MultinomialLogistic(Loss):
     """Softmax cross-entropy ``l(f, y) = logsumexp(f) - <f, y>`` for one-hot ``y``.
 
