@@ -104,20 +104,23 @@ _PARAMETER_MAPPING = """
     ---------------------------------------------------------
     hidden_layer_sizes : int or tuple of one or two ints, default=(100,)
         One hidden layer of width ``h``: the exact ReLU program over
-        ``max(1, h // 2)`` sampled patterns, whose solution has at most two hidden
-        units per pattern, so at most ``h`` units (2 for ``h = 1``);
-        ``n_neurons_`` says how many the optimum uses. Two hidden layers ``(h1, h2)``:
-        the three-layer ReLU program on a gate network of ``h1`` first-layer and
-        ``h2`` second-layer gates (:class:`~skconvexnn.ThreeLayerConvexReLUClassifier`).
-        More layers: ValueError.
+        ``max(1, h // 2)`` sampled activation patterns. Every hidden unit of its
+        solution feeds one output (one-vs-all) and a pattern gives at most two units
+        per output, so each output is fed by at most ``h`` units (2 for ``h = 1``)
+        and the network has at most ``h * n_outputs_`` (``n_neurons_`` of
+        ``convex_estimator_``: how many the optimum uses). Two hidden layers ``(h1,
+        h2)``: the three-layer ReLU program on a gate network of ``h1`` first-layer
+        and ``h2`` second-layer gates
+        (:class:`~skconvexnn.ThreeLayerConvexReLUClassifier`). More layers:
+        ValueError.
     activation : {"relu"}, default="relu"
         The convex reformulation is exact for ReLU only; any other value raises
         ValueError.
     alpha : float, default=1e-4
         scikit-learn's scale: the L2 penalty ``alpha / (2 n_samples) * ||W||^2`` of
         ``MLPClassifier(solver="lbfgs")``. The convex program's ``alpha`` is
-        ``alpha / n_samples`` (rows with positive weight; regressors: also over the
-        targets' scale, ``convex_estimator_.target_scale_``), which is the same weight
+        ``alpha / n_samples`` (the sum of ``sample_weight`` when given; regressors:
+        also over the targets' scale, ``convex_estimator_.target_scale_``), which is the same weight
         decay on the network's weights (the hidden biases are decayed too).
         ``alpha=0`` solves the program with the vanishing penalty
         :data:`VANISHING_ALPHA` on the averaged loss: its duality gap certifies the
@@ -285,7 +288,7 @@ class _ConvexTraining:
         convex = self.convex_estimator_
         convex.set_params(**self._convex_params(sizes, max_iter))
         Y, offset, loss = self._program_targets(convex, y, sample_weight)
-        n_train = int(np.count_nonzero(sample_weight > 0))
+        n_train = float(sample_weight.sum())
         if alpha is None:
             alpha = self._program_alpha(convex, n_train)
         if len(sizes) == 1:
@@ -330,7 +333,7 @@ class _ConvexTraining:
         best point is kept."""
         X_train, X_val, y_train, y_val, w_train, w_val = self._validation_split(
             X, y, sample_weight)
-        n_train = int(np.count_nonzero(w_train > 0))
+        n_train = float(w_train.sum())
         scores = [] if self.validation_scores_ is None else list(self.validation_scores_)
         best_score = max(scores) if scores else -np.inf
         best, stale = None, 0

@@ -36,6 +36,8 @@ def data_term(F, Y, w, loss):
     if loss == "poisson":  # half the deviance: its constant added outside CVXPY
         constant = float(np.sum(w[:, None] * (xlogy(Y, Y) - Y).reshape(len(w), -1))) / c
         return weigh(cp.exp(F) - cp.multiply(Y, F)) / c + constant
+    if loss == "multilabel_log_loss":  # one logistic loss per +-1 column, summed
+        return weigh(cp.logistic(-cp.multiply(Y, F)))
     if c == 1:
         return w @ cp.logistic(-cp.multiply(Y, F))
     return w @ (cp.log_sum_exp(F, axis=1) - cp.sum(cp.multiply(Y, F), axis=1))

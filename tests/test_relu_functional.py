@@ -153,3 +153,21 @@ def test_relu_warm_start_from_an_infeasible_point_ends_feasible_at_the_optimum()
     ref = solve_relu(X, Y, gates, ALPHA, tol=1e-8, max_iter=100000)
     assert sol.constraint_violation <= 1e-10
     assert sol.objective == pytest.approx(ref.objective, rel=1e-6)
+
+
+def test_relu_multilabel_logistic_matches_cvxpy():
+    # Indicator targets (several labels per row): one sigmoid per label, the loss
+    # MLPClassifier fits them with; the certificate holds at the returned point.
+    from skconvexnn.losses import MultilabelLogistic
+
+    X, _, gates = _problem("log_loss", 3, True, seed=3)
+    rng = np.random.default_rng(3)
+    Y = np.where(rng.standard_normal((X.shape[0], 3)) + X[:, :3] > 0, 1.0, -1.0)
+    tol = 1e-9
+    sol = solve_relu(X, Y, gates, ALPHA, loss=MultilabelLogistic(), tol=tol,
+                     max_iter=200000)
+    reference = cvxpy_relu_optimum(X, Y, gates, ALPHA, "multilabel_log_loss")
+    assert sol.converged and sol.n_active > 0
+    assert sol.objective == pytest.approx(reference, rel=1e-6)
+    assert -1e-12 <= sol.duality_gap <= tol
+    assert sol.constraint_violation <= 1e-10
