@@ -12,9 +12,9 @@ training differs: the network is the solution of the convex ReLU program over sa
 activation patterns (:class:`~skconvexnn.ConvexReLUClassifier`; two hidden layers:
 :class:`~skconvexnn.ThreeLayerConvexReLUClassifier`), certified by its duality gap
 (``duality_gap_``, ``converged_``), instead of a local minimum reached by SGD, Adam or
-L-BFGS. How each parameter maps onto the convex program is in the classes' docstrings
-(``_PARAMETER_MAPPING``); the fitted convex estimator, with every certificate
-attribute, is ``convex_estimator_``.
+L-BFGS. How each parameter maps onto the convex program is in the classes'
+docstrings; the fitted convex estimator, with every certificate attribute, is
+``convex_estimator_``.
 """
 
 import copy
@@ -141,7 +141,8 @@ _PARAMETER_MAPPING = """
         warm-started from the last); stop when the validation score (accuracy or
         R^2) has not improved by ``tol`` for ``n_iter_no_change`` points, and keep the
         best point: the convex analogue of stopping SGD early. ``validation_scores_``
-        holds one score per point, ``n_iter_`` counts the points.
+        holds one score per point, ``n_iter_`` counts the points (at most
+        ``max_iter``; each point's solve runs at most ``max_iter`` iterations).
     validation_fraction, n_iter_no_change
         As in scikit-learn, for ``early_stopping``.
     random_state : int, RandomState instance or None, default=None
@@ -264,10 +265,12 @@ class _ConvexTraining:
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                              ensure_non_negative=True)
         convex_class = self._convex_classes[len(sizes) - 1]
-        if first_pass or type(getattr(self, "convex_estimator_", None)) is not convex_class:
+        # Another width is another program: a cold start, as a new network in MLP.
+        if first_pass or getattr(self, "_fitted_sizes", None) != sizes:
             self._pattern_seed = check_random_state(self.random_state).randint(
                 np.iinfo(np.int32).max)
             self.convex_estimator_ = convex_class()
+            self._fitted_sizes = sizes
             self.n_iter_, self.t_ = 0, 0
             self.validation_scores_ = None
             self.best_validation_score_ = None

@@ -236,3 +236,27 @@ def test_two_hidden_layers_are_the_three_layer_program():
     assert type(mlp.convex_estimator_).__name__ == "_ThreeLayerConvexReLUClassifier"
     assert mlp.n_layers_ == 4 and len(mlp.coefs_) == 3
     assert mlp.score(X, y) > 0.8
+
+
+def test_a_warm_fit_of_another_width_starts_cold():
+    X, y = _data(n=80)
+    mlp = MLPClassifier(hidden_layer_sizes=4, alpha=1.0, warm_start=True, max_iter=2000,
+                        random_state=0).fit(X, y)
+    assert mlp.convex_estimator_.n_patterns == 2
+    mlp.set_params(hidden_layer_sizes=12).fit(X, y)
+    assert mlp.convex_estimator_.n_patterns == 6
+    assert mlp.convex_estimator_.gates_.shape[1] <= 6 < mlp.n_iter_
+
+
+def test_one_class_fits_as_mlp_does():
+    # scikit-learn's MLP fits a single label (it always predicts it); so does this.
+    X, _ = _data(n=30)
+    y = np.zeros(30, dtype=int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = MLPClassifier(hidden_layer_sizes=4, random_state=0).fit(X, y)
+        theirs = sklearn.neural_network.MLPClassifier(hidden_layer_sizes=4,
+                                                      random_state=0).fit(X, y)
+    np.testing.assert_array_equal(ours.classes_, theirs.classes_)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+    assert ours.predict_proba(X).shape == theirs.predict_proba(X).shape
