@@ -32,6 +32,7 @@ from sklearn.utils.validation import _check_sample_weight
 from ._validation import check_magnitudes
 from .estimators import (ConvexReLUClassifier, ConvexReLURegressor,
                          ThreeLayerConvexReLUClassifier, ThreeLayerConvexReLURegressor)
+from .estimators._base import PARTIAL_FIT_ITERATIONS
 from .losses import MultilabelLogistic
 
 __all__ = ["MLPClassifier", "MLPRegressor", "IgnoredParameterWarning"]
@@ -45,10 +46,6 @@ OPTIMIZER_PARAMETERS = ("solver", "batch_size", "learning_rate", "learning_rate_
 #: The program's ``alpha`` for ``alpha=0``: a vanishing penalty on the averaged loss
 #: (the program needs a positive one for its certificate).
 VANISHING_ALPHA = 1e-8
-
-#: Solver iterations one ``partial_fit`` call runs on its batch (a few proximal
-#: steps on the batch's program, warm-started: a stochastic proximal method).
-PARTIAL_FIT_ITERATIONS = 10
 
 #: Below this fraction of ``alpha_max`` nearly every unit is active, so the working
 #: set (which pays off for sparse supports) only delays FISTA on all of them: at MLP's
@@ -69,34 +66,6 @@ class IgnoredParameterWarning(UserWarning):
 def _optimizer_defaults(sklearn_class):
     signature = inspect.signature(sklearn_class.__init__)
     return {name: signature.parameters[name].default for name in OPTIMIZER_PARAMETERS}
-
-
-class _FrozenGates:
-    """A convex estimator whose gates can be frozen (``partial_fit`` after its first
-    call: every batch is data of the same program)."""
-
-    _frozen_gates = None
-
-    def _gates(self, X, X_aug, Y, sample_weight, loss, previous=None):
-        if self._frozen_gates is not None:
-            return self._frozen_gates
-        return super()._gates(X, X_aug, Y, sample_weight, loss, previous)
-
-
-class _ConvexReLUClassifier(_FrozenGates, ConvexReLUClassifier):
-    pass
-
-
-class _ConvexReLURegressor(_FrozenGates, ConvexReLURegressor):
-    pass
-
-
-class _ThreeLayerConvexReLUClassifier(_FrozenGates, ThreeLayerConvexReLUClassifier):
-    pass
-
-
-class _ThreeLayerConvexReLURegressor(_FrozenGates, ThreeLayerConvexReLURegressor):
-    pass
 
 
 _PARAMETER_MAPPING = """
@@ -284,10 +253,10 @@ class _ConvexTraining:
                   f"gap = {self.duality_gap_:.2e} (tol {self.tol:g})")
         return self
 
-    def _solve(self, X, y, sample_weight, sizes, max_iter, alpha=None):
+    def _solve(self, X, y, sample_weight, sizes, max_iter, alpha=None, incremental=False):
         """Fit ``convex_estimator_`` at the program's ``alpha`` (from this estimator's
         unless given) for at most ``max_iter`` iterations, warm-started from its last
-        fit; returns it."""
+        fit (``incremental``: its ``partial_fit`` step); returns it."""
         convex = self.convex_estimator_
         convex.set_params(**self._convex_params(sizes, max_iter))
         Y, offset, loss = self._program_targets(convex, y, sample_weight)
@@ -299,7 +268,11 @@ class _ConvexTraining:
             convex.set_params(solver="fista" if alpha < WORKING_SET_RATIO * top
                               else "auto")
         convex.set_params(alpha=alpha)
-        convex._fit_convex(X, Y, sample_weight, loss, output_offset=offset)
+        if incremental:
+            convex._partial_fit_convex(X, Y, sample_weight, loss, offset,
+                                       first=not hasattr(convex, "_last_point"))
+        else:
+            convex._fit_convex(X, Y, sample_weight, loss, output_offset=offset)
         return convex
 
     def _program_alpha(self, convex, n_train):
@@ -320,12 +293,7 @@ class _ConvexTraining:
                     f"max_iter={self.max_iter}; the warm fit kept the last model. Raise "
                     "max_iter to continue.", ConvergenceWarning)
                 return
-        with warnings.catch_warnings():
-            if incremental:
-                warnings.simplefilter("ignore", ConvergenceWarning)
-            self._solve(X, y, sample_weight, sizes, budget)
-        if incremental and convex._frozen_gates is None and len(sizes) == 1:
-            convex._frozen_gates = convex._last_point.gates
+        self._solve(X, y, sample_weight, sizes, budget, incremental=incremental)
         self.n_iter_ += convex.n_iter_
         self.t_ += convex.n_iter_ * X.shape[0]
         self.loss_ = self.best_loss_ = convex.objective_
@@ -435,7 +403,7 @@ class _ConvexTraining:
 
 class MLPClassifier(_ConvexTraining, _sklearn_nn.MLPClassifier):
     _sklearn_class = _sklearn_nn.MLPClassifier
-    _convex_classes = (_ConvexReLUClassifier, _ThreeLayerConvexReLUClassifier)
+    _convex_classes = (ConvexReLUClassifier, ThreeLayerConvexReLUClassifier)
 
     def _program_targets(self, convex, y, sample_weight):
         """``(Y, offset, loss)`` of the program from the binarized labels ``y``."""
@@ -455,19 +423,17 @@ class MLPClassifier(_ConvexTraining, _sklearn_nn.MLPClassifier):
 
 class MLPRegressor(_ConvexTraining, _sklearn_nn.MLPRegressor):
     _sklearn_class = _sklearn_nn.MLPRegressor
-    _convex_classes = (_ConvexReLURegressor, _ThreeLayerConvexReLURegressor)
+    _convex_classes = (ConvexReLURegressor, ThreeLayerConvexReLURegressor)
 
     def _program_targets(self, convex, y, sample_weight):
         """``(Y, offset, loss)``: the convex regressor's own encoding (scaled targets
         around their baseline)."""
         convex.set_params(loss=self.loss)
-        if hasattr(convex, "target_scale_") and getattr(convex, "_frozen_gates", None) \
-                is not None:
+        if getattr(convex, "_frozen_gates", None) is not None:
             # partial_fit: the first batch's scale and offset stay (one program).
             Y = (y[:, None] if y.ndim == 1 else y) / convex.target_scale_
-            return Y, convex._partial_offset, self.loss
+            return Y, convex._output_offset, self.loss
         Y, offset = convex._encode_targets(np.asarray(y, dtype=np.float64), sample_weight)
-        convex._partial_offset = offset
         return Y, offset, self.loss
 
 

@@ -14,7 +14,7 @@ from sklearn.datasets import load_iris, make_classification, make_multilabel_cla
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
-from skconvexnn import ConvexReLUClassifier
+from skconvexnn import ConvexReLUClassifier, ThreeLayerConvexReLUClassifier
 from skconvexnn.neural_network import (IgnoredParameterWarning, MLPClassifier,
                                        MLPRegressor, VANISHING_ALPHA)
 
@@ -233,7 +233,7 @@ def test_two_hidden_layers_are_the_three_layer_program():
         warnings.simplefilter("ignore", ConvergenceWarning)
         mlp = MLPClassifier(hidden_layer_sizes=(8, 4), alpha=1.0, max_iter=2000,
                             random_state=0).fit(X, y)
-    assert type(mlp.convex_estimator_).__name__ == "_ThreeLayerConvexReLUClassifier"
+    assert isinstance(mlp.convex_estimator_, ThreeLayerConvexReLUClassifier)
     assert mlp.n_layers_ == 4 and len(mlp.coefs_) == 3
     assert mlp.score(X, y) > 0.8
 

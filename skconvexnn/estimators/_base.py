@@ -17,7 +17,8 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network._base import ACTIVATIONS
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..backends import BACKENDS, check_backend
@@ -32,6 +33,9 @@ from ..solvers import solver_names
 #: What ``fit``/``predict`` accept: dense float arrays, CSR/CSC matrices.
 _ACCEPT_SPARSE = ["csr", "csc"]
 _DTYPES = [np.float64, np.float32]
+
+#: Solver iterations one ``partial_fit`` call runs on its batch.
+PARTIAL_FIT_ITERATIONS = 10
 
 
 class BaseConvexNetwork(BaseEstimator):
@@ -58,13 +62,18 @@ class BaseConvexNetwork(BaseEstimator):
         """The :class:`~skconvexnn.programs.ConvexProgram` this estimator solves."""
         raise NotImplementedError
 
-    def _path(self, X_aug, Y, gates, sample_weight, loss, alphas, start=None):
+    #: Whether ``partial_fit`` is offered (the two-layer gated and ReLU estimators).
+    _offers_partial_fit = False
+
+    def _path(self, X_aug, Y, gates, sample_weight, loss, alphas, start=None,
+              max_iter=None):
         """Solve the program at each of ``alphas`` from ``start`` (a previous
-        :class:`~skconvexnn._path.PathPoint`, or None for a cold fit); yield the
-        points (:func:`~skconvexnn._path.iter_path`)."""
+        :class:`~skconvexnn._path.PathPoint`, or None for a cold fit), each solve at most
+        ``max_iter`` iterations (default: the parameter); yield the points
+        (:func:`~skconvexnn._path.iter_path`)."""
         return iter_path(self._program(), X_aug, Y, gates, alphas, loss=loss,
                          sample_weight=sample_weight, tol=self.tol,
-                         max_iter=self.max_iter, solver=self.solver, backend=self.backend,
+                         max_iter=self.max_iter if max_iter is None else max_iter, solver=self.solver, backend=self.backend,
                          n_jobs=self.n_jobs, verbose=self.verbose, start=start)
 
     def _network(self, weights, output_offset):
@@ -111,10 +120,12 @@ class BaseConvexNetwork(BaseEstimator):
         return validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES,
                              reset=False)
 
-    def _check_fit_inputs(self, X, y, sample_weight, **validate_kwargs):
+    def _check_fit_inputs(self, X, y, sample_weight, *, reset=True, min_samples=2,
+                          **validate_kwargs):
         check_backend(self.backend)
         X, y = validate_data(self, X, y, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES,
-                             ensure_min_samples=2, **validate_kwargs)
+                             ensure_min_samples=min_samples, reset=reset,
+                             **validate_kwargs)
         check_magnitudes(X, y if validate_kwargs.get("y_numeric") else None)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                              ensure_non_negative=True)
@@ -145,24 +156,47 @@ class BaseConvexNetwork(BaseEstimator):
             Y_program, loss_program = as_loss(loss).shifted(Y, output_offset)
         return X, X_aug, Y_program, sample_weight, loss_program, Y
 
-    def _fit_convex(self, X, Y, sample_weight, loss, output_offset=None):
+    def _fit_convex(self, X, Y, sample_weight, loss, output_offset=None, *,
+                    max_iter=None, warm=None):
         """Fit the convex program to targets ``Y`` (n, c) already encoded for ``loss``
-        (see :meth:`_program_data` for ``output_offset``). Sets every fitted
+        (see :meth:`_program_data` for ``output_offset``), for at most ``max_iter``
+        iterations (default: the parameter), warm-started when ``warm`` (default:
+        ``warm_start``) and the last fit has the same shape. Sets every fitted
         attribute and returns ``self``."""
         X, X_aug, Y_program, sample_weight, loss_program, Y = self._program_data(
             X, Y, sample_weight, loss, output_offset)
         # Warm start only from a fit of the same shape and meaning (a toggled
         # fit_intercept with one more feature has the same shape but other gates).
         signature = (X.shape[1], self.fit_intercept, Y.shape[1])
-        warm = self.warm_start and getattr(self, "_warm_signature", None) == signature
+        warm = ((self.warm_start if warm is None else warm)
+                and getattr(self, "_warm_signature", None) == signature)
         previous = self._last_point if warm else None
-        gates = self._gates(X, X_aug, Y_program, sample_weight, loss_program,
-                            self._gate_source if warm else None)
+        if not warm:
+            self._frozen_gates = None
+        if getattr(self, "_frozen_gates", None) is not None:
+            gates = self._frozen_gates  # partial_fit: one program, batch after batch
+        else:
+            gates = self._gates(X, X_aug, Y_program, sample_weight, loss_program,
+                                self._gate_source if warm else None)
+        self._output_offset = output_offset
         point = next(self._path(X_aug, Y_program, gates, sample_weight, loss_program,
-                                [self._fit_alpha()], start=previous))
+                                [self._fit_alpha()], start=previous, max_iter=max_iter))
         # Keep what a warm fit needs, not the training rows a gate source holds.
         self._gate_source = gates.detached() if isinstance(gates, GatedUnitGates) else gates
         return self._set_solution(point, X, Y, sample_weight, loss, output_offset)
+
+    def _partial_fit_convex(self, X, Y, sample_weight, loss, output_offset, first):
+        """One ``partial_fit`` call: :data:`PARTIAL_FIT_ITERATIONS` iterations on the
+        batch's program, warm-started unless ``first``; the gates are fixed from the
+        first call on (or from the last ``fit``'s)."""
+        with warnings.catch_warnings():
+            # A few steps on one batch are not meant to converge (MLP does not warn).
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self._fit_convex(X, Y, sample_weight, loss, output_offset,
+                             max_iter=PARTIAL_FIT_ITERATIONS, warm=not first)
+        if self._frozen_gates is None:
+            self._frozen_gates = self._last_point.gates
+        return self
 
     def _set_solution(self, point, X, Y, sample_weight, loss, output_offset):
         """Set the fitted attributes from a :class:`~skconvexnn._path.PathPoint` of the
@@ -273,6 +307,52 @@ class ConvexClassifierMixin:
         Y, offset = self._encode_targets(y, sample_weight)
         return self._fit_convex(X, Y, sample_weight, self.loss, output_offset=offset)
 
+    @available_if(lambda estimator: estimator._offers_partial_fit)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Update the model with a few solver iterations on a batch.
+
+        The first call fixes the classes and the activation patterns (sampled from
+        its rows); each call then runs ``PARTIAL_FIT_ITERATIONS`` (10) iterations of
+        the solver on the convex program of the batch (``alpha`` as in ``fit``),
+        warm-started from the current weights: a stochastic proximal method on the
+        program. Called repeatedly on the same rows it converges to ``fit``'s optimum
+        on them; ``duality_gap_`` is the certificate on the last batch. No
+        ConvergenceWarning is raised. Not for dask arrays.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Labels, all in ``classes`` (a batch need not hold every class).
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the stream: required at the first call, optional after.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        first = _check_partial_fit_first_call(self, classes)
+        X, y, sample_weight = self._check_fit_inputs(X, y, sample_weight, reset=first,
+                                                     min_samples=1, **self._target_checks)
+        check_classification_targets(y)
+        if len(self.classes_) < 2:
+            raise ValueError(f"partial_fit needs at least 2 classes; got classes="
+                             f"{self.classes_}.")
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if unknown.size:
+            raise ValueError(f"y has classes not in classes_={self.classes_}: {unknown}.")
+        Y = self._one_hot_or_signs(np.searchsorted(self.classes_, y))
+        return self._partial_fit_convex(X, Y, sample_weight, self.loss, None, first)
+
+    def _one_hot_or_signs(self, y_index):
+        """+-1 targets (two classes) or one-hot ones; sets ``out_activation_``."""
+        if len(self.classes_) == 2:
+            self.out_activation_ = "logistic"
+            return (2.0 * y_index - 1.0)[:, None]
+        self.out_activation_ = "softmax"
+        return np.eye(len(self.classes_))[y_index]
+
     def _encode_targets(self, y, sample_weight):
         """Program targets of labels ``y`` (+-1 or one-hot) and no output offset.
 
@@ -286,13 +366,7 @@ class ConvexClassifierMixin:
                 f"{type(self).__name__} needs samples of at least 2 classes with "
                 f"positive weight; got {n_weighted_classes} class."
             )
-        if len(self.classes_) == 2:
-            Y = (2.0 * y_index - 1.0)[:, None]
-            self.out_activation_ = "logistic"
-        else:
-            Y = np.eye(len(self.classes_))[y_index]
-            self.out_activation_ = "softmax"
-        return Y, None
+        return self._one_hot_or_signs(y_index), None
 
     def decision_function(self, X):
         """Network output: shape (n_samples,) for two classes, else (n_samples, n_classes).
@@ -390,6 +464,42 @@ class ConvexRegressorMixin:
                                                      **self._target_checks)
         Y, offset = self._encode_targets(y, sample_weight)
         return self._fit_convex(X, Y, sample_weight, self.loss, output_offset=offset)
+
+    @available_if(lambda estimator: estimator._offers_partial_fit)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with a few solver iterations on a batch.
+
+        The first call fixes the activation patterns, the targets' scale
+        (``target_scale_``) and the output bias from its rows (after a ``fit``: that
+        fit's); each call then runs ``PARTIAL_FIT_ITERATIONS`` (10) iterations of the
+        solver on the convex program of the batch, warm-started from the current
+        weights: a stochastic proximal method on the program. Called repeatedly on the
+        same rows it converges to ``fit``'s optimum on them; ``duality_gap_`` is the
+        certificate on the last batch. No ConvergenceWarning is raised.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        first = not hasattr(self, "target_scale_")
+        X, y, sample_weight = self._check_fit_inputs(X, y, sample_weight, reset=first,
+                                                     min_samples=1, **self._target_checks)
+        if first:
+            Y, offset = self._encode_targets(y, sample_weight)
+        else:
+            Y = (y[:, None] if y.ndim == 1 else y) / self.target_scale_
+            if Y.shape[1] != self.n_outputs_:
+                raise ValueError(f"y has {Y.shape[1]} outputs; the model has "
+                                 f"{self.n_outputs_}.")
+            as_loss(self.loss).check_targets(Y)
+            offset = self._output_offset
+        return self._partial_fit_convex(X, Y, sample_weight, self.loss, offset, first)
 
     def _encode_targets(self, y, sample_weight):
         """Program targets ``(n, c)``, divided by their scale when the loss

@@ -82,6 +82,7 @@ class _ConvexCV:
     _estimator_class = None
     #: The refit is cold; a class attribute so that ``get_params`` does not list it.
     warm_start = False
+    _offers_partial_fit = False
 
     def _fit_alpha(self):
         return self.alpha_

@@ -75,6 +75,7 @@ class GatedReLUClassifier(ClassifierMixin, ConvexClassifierMixin, _GatedProgram)
     True
     """
 
+    _offers_partial_fit = True
     _parameter_constraints: dict = {**BaseConvexNetwork._parameter_constraints,
                                     **ConvexClassifierMixin._loss_constraints}
 
@@ -137,6 +138,7 @@ class GatedReLURegressor(RegressorMixin, ConvexRegressorMixin, _GatedProgram):
     True
     """
 
+    _offers_partial_fit = True
     _parameter_constraints: dict = {**BaseConvexNetwork._parameter_constraints,
                                     **ConvexRegressorMixin._loss_constraints}
 

@@ -148,6 +148,7 @@ class ConvexReLUClassifier(ClassifierMixin, ConvexClassifierMixin, _ReLUProgram)
     True
     """
 
+    _offers_partial_fit = True
     _parameter_constraints: dict = {**BaseConvexNetwork._parameter_constraints,
                                     **ConvexClassifierMixin._loss_constraints,
                                     **_ReLUProgram._pattern_constraints}
@@ -230,6 +231,7 @@ class ConvexReLURegressor(RegressorMixin, ConvexRegressorMixin, _ReLUProgram):
     True
     """
 
+    _offers_partial_fit = True
     _parameter_constraints: dict = {**BaseConvexNetwork._parameter_constraints,
                                     **ConvexRegressorMixin._loss_constraints,
                                     **_ReLUProgram._pattern_constraints}

@@ -88,6 +88,8 @@ ROBUST_ATTRIBUTES = """
 class _RobustProgram(_ReLUProgram):
     """The robust program's hooks: robust gates, the PDHG solve, the certificate."""
 
+    _offers_partial_fit = False
+
     _robust_constraints: dict = {
         "eps": [Interval(Real, 0, None, closed="left")],
         "solver": [StrOptions({"auto", *solver_names("robust")})],

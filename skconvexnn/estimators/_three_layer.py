@@ -211,9 +211,9 @@ class _ThreeLayer(BaseConvexNetwork):
         self.second_gates_ = sample_second_layer_gates(n_first, n_second, rng)
         return gates
 
-    def _fit_convex(self, X, Y, sample_weight, loss, output_offset=None):
+    def _fit_convex(self, X, Y, sample_weight, loss, output_offset=None, **budget):
         self._pattern_counts()
-        return super()._fit_convex(X, Y, sample_weight, loss, output_offset)
+        return super()._fit_convex(X, Y, sample_weight, loss, output_offset, **budget)
 
 
 class _ThreeLayerGated(_ThreeLayer):
