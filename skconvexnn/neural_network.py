@@ -89,8 +89,9 @@ _PARAMETER_MAPPING = """
         scikit-learn's scale: the L2 penalty ``alpha / (2 n_samples) * ||W||^2`` of
         ``MLPClassifier(solver="lbfgs")``. The convex program's ``alpha`` is
         ``alpha / n_samples`` (the sum of ``sample_weight`` when given; regressors:
-        also over the targets' scale, ``convex_estimator_.target_scale_``), which is the same weight
-        decay on the network's weights (the hidden biases are decayed too).
+        also over the targets' scale, ``convex_estimator_.target_scale_``), which is
+        the same weight decay on the network's weights (the hidden biases are decayed
+        too).
         ``alpha=0`` solves the program with the vanishing penalty
         :data:`VANISHING_ALPHA` on the averaged loss: its duality gap certifies the
         fit of that program.

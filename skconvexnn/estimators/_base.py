@@ -18,7 +18,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network._base import ACTIVATIONS
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
+from sklearn.utils.multiclass import (_check_partial_fit_first_call,
+                                      check_classification_targets)
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..backends import BACKENDS, check_backend
@@ -73,8 +74,9 @@ class BaseConvexNetwork(BaseEstimator):
         (:func:`~skconvexnn._path.iter_path`)."""
         return iter_path(self._program(), X_aug, Y, gates, alphas, loss=loss,
                          sample_weight=sample_weight, tol=self.tol,
-                         max_iter=self.max_iter if max_iter is None else max_iter, solver=self.solver, backend=self.backend,
-                         n_jobs=self.n_jobs, verbose=self.verbose, start=start)
+                         max_iter=self.max_iter if max_iter is None else max_iter,
+                         solver=self.solver, backend=self.backend, n_jobs=self.n_jobs,
+                         verbose=self.verbose, start=start)
 
     def _network(self, weights, output_offset):
         """The :class:`~skconvexnn.network.TwoLayerNetwork` of the convex weights."""
@@ -178,7 +180,6 @@ class BaseConvexNetwork(BaseEstimator):
         else:
             gates = self._gates(X, X_aug, Y_program, sample_weight, loss_program,
                                 self._gate_source if warm else None)
-        self._output_offset = output_offset
         point = next(self._path(X_aug, Y_program, gates, sample_weight, loss_program,
                                 [self._fit_alpha()], start=previous, max_iter=max_iter))
         # Keep what a warm fit needs, not the training rows a gate source holds.
@@ -204,6 +205,7 @@ class BaseConvexNetwork(BaseEstimator):
         (before the output offset moves them: :meth:`_program_data`); warn if its
         certificate falls short. Returns ``self``."""
         solution = point.solution
+        self._output_offset = output_offset  # what partial_fit keeps
         network = self._network(solution.weights, output_offset)
         self.gates_ = point.gates[:, solution.gate_indices]
         self.n_patterns_ = len(solution.gate_indices)
