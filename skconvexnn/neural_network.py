@@ -29,11 +29,13 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight
 
+from ._path import alpha_max
 from ._validation import check_magnitudes
 from .estimators import (ConvexReLUClassifier, ConvexReLURegressor,
                          ThreeLayerConvexReLUClassifier, ThreeLayerConvexReLURegressor)
 from .estimators._base import PARTIAL_FIT_ITERATIONS
-from .losses import MultilabelLogistic
+from .losses import MultilabelLogistic, as_loss
+from .patterns import add_intercept_column, sample_gates
 
 __all__ = ["MLPClassifier", "MLPRegressor", "IgnoredParameterWarning"]
 
@@ -254,10 +256,12 @@ class _ConvexTraining:
                   f"gap = {self.duality_gap_:.2e} (tol {self.tol:g})")
         return self
 
-    def _solve(self, X, y, sample_weight, sizes, max_iter, alpha=None, incremental=False):
+    def _solve(self, X, y, sample_weight, sizes, max_iter, alpha=None, top=None,
+               incremental=False):
         """Fit ``convex_estimator_`` at the program's ``alpha`` (from this estimator's
         unless given) for at most ``max_iter`` iterations, warm-started from its last
-        fit (``incremental``: its ``partial_fit`` step); returns it."""
+        fit (``incremental``: its ``partial_fit`` step); ``top``: the data's
+        ``alpha_max`` when known. Returns the convex estimator."""
         convex = self.convex_estimator_
         convex.set_params(**self._convex_params(sizes, max_iter))
         Y, offset, loss = self._program_targets(convex, y, sample_weight)
@@ -265,7 +269,8 @@ class _ConvexTraining:
         if alpha is None:
             alpha = self._program_alpha(convex, n_train)
         if len(sizes) == 1:
-            top = self._alpha_max(X, y, sample_weight, sizes)
+            if top is None:
+                top = self._alpha_max(X, y, sample_weight, sizes)
             convex.set_params(solver="fista" if alpha < WORKING_SET_RATIO * top
                               else "auto")
         convex.set_params(alpha=alpha)
@@ -309,13 +314,16 @@ class _ConvexTraining:
         scores = [] if self.validation_scores_ is None else list(self.validation_scores_)
         best_score = max(scores) if scores else -np.inf
         best, stale = None, 0
+        top = self._alpha_max(X_train, y_train, w_train, sizes)
+        low = self._program_alpha(self.convex_estimator_, n_train)
+        alphas = np.geomspace(top, low, EARLY_STOPPING_POINTS) if top > low else [low]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            for alpha in self._path_alphas(X_train, y_train, w_train, sizes, n_train):
+            for alpha in alphas:
                 if self.n_iter_ >= self.max_iter:
                     break
                 convex = self._solve(X_train, y_train, w_train, sizes, self.max_iter,
-                                     alpha=alpha)
+                                     alpha=alpha, top=top)
                 self.n_iter_ += 1
                 self.t_ += convex.n_iter_ * X_train.shape[0]
                 self._copy_network(X.dtype)
@@ -336,25 +344,13 @@ class _ConvexTraining:
         self.best_loss_ = None
         self.loss_curve_ = list(self.convex_estimator_.loss_curve_)
 
-    def _path_alphas(self, X, y, sample_weight, sizes, n_train):
-        """``EARLY_STOPPING_POINTS`` program alphas from the smallest at which the zero
-        network is optimal down to this estimator's."""
-        convex = self.convex_estimator_
-        low = self._program_alpha(convex, n_train)
-        top = self._alpha_max(X, y, sample_weight, sizes)
-        if not top > low:
-            return np.array([low])
-        return np.geomspace(top, low, EARLY_STOPPING_POINTS)
-
     def _alpha_max(self, X, y, sample_weight, sizes):
-        from ._path import alpha_max
-        from .patterns import add_intercept_column, sample_gates
-
+        """The gated program's ``alpha_max`` on the first layer's sampled gates (a bound
+        on the ReLU program's: above it no unit is active)."""
         convex = self.convex_estimator_
         Y, offset, loss = self._program_targets(convex, y, sample_weight)
         X_aug = add_intercept_column(X) if convex.fit_intercept else X
         if offset is not None:
-            from .losses import as_loss
             Y, loss = as_loss(loss).shifted(Y, offset)
         n_first = sizes[0] if len(sizes) == 2 else self._convex_params(sizes, 1)[
             "n_patterns"]
@@ -376,17 +372,6 @@ class _ConvexTraining:
         if is_classifier(self):
             y_val = self._label_binarizer.inverse_transform(y_val)
         return X_train, X_val, y_train, y_val, w_train, w_val
-
-    @staticmethod
-    def _network_state(convex):
-        return {name: getattr(convex, name) for name in
-                ("coefs_", "intercepts_", "objective_", "loss_", "duality_gap_",
-                 "converged_", "n_iter_", "loss_curve_", "alpha", "_last_point")}
-
-    @staticmethod
-    def _restore_network_state(convex, state):
-        for name, value in state.items():
-            setattr(convex, name, value)
 
     def _copy_network(self, dtype):
         convex = self.convex_estimator_
