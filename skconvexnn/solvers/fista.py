@@ -26,7 +26,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 #: Slack of the sufficient-decrease test, in units of the working precision times the
-#: loss: rounding near the optimum must not make backtracking shrink the step forever.
+#: loss's rounding scale ``|L| + <|grad L|, |F|>`` (a relative error ``eps`` in the
+#: outputs ``F`` moves the loss by up to ``eps <|grad L|, |F|>``, far more than
+#: ``eps |L|`` when the fit is close): rounding near the optimum must not make
+#: backtracking shrink the step forever.
 _DECREASE_SLACK_EPS = 100
 #: In low precision (float32) the gradient's rounding puts a floor under the duality
 #: gap: stop as stalled when the best gap has not shrunk by ``_STALL_FACTOR`` in
@@ -107,14 +110,18 @@ def fista(op, loss, penalty, U, F, *, step, max_iter, tol_abs, tol_rel=0.0,
         n_iter += 1
         f_y, R = loss.value_and_gradient(Fy)
         G = op.adjoint(R)
+        slack = _DECREASE_SLACK_EPS * eps * (abs(f_y) + float(np.abs(R * Fy).sum()))
 
         for _ in range(_MAX_BACKTRACKS):
             norms_new, bounds = penalty.prox_and_dual_bounds(y, G, step, x_new)
-            Fx_new = op.forward(x_new)
+            # A cone projection has multiplied its columns by X already.
+            products = penalty.products(x_new)
+            Fx_new = (op.forward(x_new) if products is None
+                      else op.forward_from_products(products))
             f_new = loss.value(Fx_new)
             lin, quad = kernels.step_products(G, x_new, y)
             excess = f_new - f_y - lin
-            if excess <= quad / (2 * step) + _DECREASE_SLACK_EPS * eps * abs(f_y):
+            if excess <= quad / (2 * step) + slack:
                 break
             step *= 0.5
             if not step > 0:
