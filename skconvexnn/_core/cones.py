@@ -153,15 +153,31 @@ def _combine(X, mask, j, v, act, mu, k, z):
 
 
 @njit(cache=True, nogil=True)
+def _products(X, gram, mask, j, Xv, act, mu, k, Xz):
+    """``Xz = X z`` for ``z = v + A_P^T mu``, from ``Xv = X v`` and the rows of ``X X^T``:
+    ``n k`` operations instead of the ``n d`` of a product with ``X``."""
+    n = X.shape[0]
+    for i in range(n):
+        Xz[i] = Xv[i]
+    for a in range(k):
+        ia = act[a]
+        coef = (2.0 * mask[ia, j] - 1.0) * mu[a]
+        for i in range(n):
+            Xz[i] += coef * gram[ia, i]
+
+
+@njit(cache=True, nogil=True)
 def project_onto_cone(X, gram, mask, j, v, act, mu, k, L, n_factored, tol, target, max_steps,
-                      z):
+                      z, Xz):
     """Project ``v`` onto ``K_j``; warm-started Lawson-Hanson.
 
     Parameters
     ----------
     X : ndarray of shape (n, d), float64, C-contiguous
     gram : ndarray of shape (n, n) or (0, 0), float64
-        ``X X^T`` when the caller keeps it (factors then cost no row products).
+        ``X X^T`` when the caller keeps it: factors then cost no row products, and the
+        products ``X z`` of the steps are updated from its rows (``n k`` operations for
+        ``k`` active constraints) instead of recomputed (``n d``).
     mask : ndarray of shape (n, P), uint8
     j : int
         Pattern index.
@@ -186,39 +202,55 @@ def project_onto_cone(X, gram, mask, j, v, act, mu, k, L, n_factored, tol, targe
         At most this many constraints enter (``-1``: until the projection is exact).
         A capped run also returns ``v + A^T mu`` with ``mu >= 0``.
     z : ndarray of shape (d,)
-        Receives the result.
+        On entry ``v + A_P^T mu`` of the warm start (its first ``k`` entries of ``act``
+        and ``mu``); receives the result.
+    Xz : ndarray of shape (n,)
+        On entry ``X z`` of the entry ``z``; overwritten.
 
     Returns
     -------
     (k, n_factored) : the final active set size and factored rows.
     """
     n, d = X.shape
+    use_gram = gram.shape[0] == n
     vnorm = np.sqrt((v * v).sum())
     threshold = -tol * (vnorm + 1e-300)
     sol = np.empty(d)
     keep = np.empty(d, dtype=np.bool_)
+    is_active = np.zeros(n, dtype=np.bool_)
+    Xv = np.empty(0)
+    if use_gram:
+        # X v from the entry point's products: X z - X A_P^T mu.
+        Xv = Xz.copy()
+        for a in range(k):
+            ia = act[a]
+            coef = (2.0 * mask[ia, j] - 1.0) * mu[a]
+            for i in range(n):
+                Xv[i] -= coef * gram[ia, i]
     steps = 4 * d + 16 if max_steps < 0 else max_steps + 1
-    for _ in range(steps):
-        k, n_factored = _least_squares_nonnegative(X, gram, mask, j, v, act, mu, k, L,
-                                                   n_factored, sol, keep)
-        _combine(X, mask, j, v, act, mu, k, z)
+    for step in range(steps):
+        if step > 0:
+            k, n_factored = _least_squares_nonnegative(X, gram, mask, j, v, act, mu, k, L,
+                                                       n_factored, sol, keep)
+            _combine(X, mask, j, v, act, mu, k, z)
+            if use_gram:
+                _products(X, gram, mask, j, Xv, act, mu, k, Xz)
+            else:
+                Xz[:] = np.dot(X, z)
         if target >= 0 and np.sqrt((z * z).sum()) <= target:
             break
         if k >= act.shape[0]:
             break  # as many independent rows as there can be
         # The most violated constraint outside the active set enters.
+        for a in range(k):
+            is_active[act[a]] = True
         worst, worst_value = -1, threshold
-        Xz = np.dot(X, z)
         for i in range(n):
             value = (2.0 * mask[i, j] - 1.0) * Xz[i]
-            if value < worst_value:
-                is_active = False
-                for a in range(k):
-                    if act[a] == i:
-                        is_active = True
-                        break
-                if not is_active:
-                    worst, worst_value = i, value
+            if value < worst_value and not is_active[i]:
+                worst, worst_value = i, value
+        for a in range(k):
+            is_active[act[a]] = False
         if worst < 0:
             break
         act[k] = worst
@@ -255,19 +287,22 @@ def warm_candidates(X, gram, mask, col_pattern, col_group, V, active, mu, n_acti
 
 @njit(cache=True, nogil=True)
 def finish_projections(X, gram, mask, col_pattern, col_group, V, XZ, active, mu, n_active,
-                       factors, n_factored, tol, targets, max_steps, out):
+                       factors, n_factored, tol, targets, max_steps, out, moved):
     """Phase 3: given the candidates ``out`` and ``XZ = X @ out``, finish the columns.
 
     A column is done when its candidate meets its early-stop target or satisfies every
-    constraint; otherwise Lawson-Hanson continues from the warm state.
+    constraint; otherwise Lawson-Hanson continues from the warm state, and
+    ``moved[w]`` is set to 1 (else 0): ``XZ[:, w]`` no longer matches ``out[:, w]``.
     """
     n, d = X.shape
     m = V.shape[1]
     v = np.empty(d)
     z = np.empty(d)
+    Xz = np.empty(n)
     for w in range(m):
         g = col_group[w]
         j = col_pattern[w]
+        moved[w] = 0
         vnorm = 0.0
         znorm = 0.0
         for t in range(d):
@@ -285,8 +320,12 @@ def finish_projections(X, gram, mask, col_pattern, col_group, V, XZ, active, mu,
             continue
         for t in range(d):
             v[t] = V[t, w]
+            z[t] = out[t, w]
+        for i in range(n):
+            Xz[i] = XZ[i, w]
         n_active[g], n_factored[w] = project_onto_cone(
             X, gram, mask, j, v, active[g], mu[g], n_active[g], factors[w], n_factored[w],
-            tol, targets[w], max_steps, z)
+            tol, targets[w], max_steps, z, Xz)
+        moved[w] = 1
         for t in range(d):
             out[t, w] = z[t]
