@@ -249,6 +249,21 @@ class RestrictedGatedDesign:
         self.workers.run(self._byte_blocks, work)
         return F
 
+    def forward_from_products(self, XU):
+        """:meth:`forward` of weights ``U`` given ``XU = X @ U`` (n, m): the masked sums
+        only (a cone projection has made the product already)."""
+        F = np.zeros((self.n_samples, self.n_outputs), dtype=self.dtype)
+        if len(self.groups) == 0:
+            return F
+        XU = np.ascontiguousarray(XU, dtype=self.dtype)
+
+        def work(start, stop, slot):
+            self.kernels.masked_rowsum(XU[start:stop], self.mask[start:stop], self.runs,
+                                       self.run_starts, F[start:stop])
+
+        self.workers.run(self._byte_blocks, work)
+        return F
+
     def adjoint(self, R, dtype=None):
         """``G[:, w] = X^T D_j R[:, k]`` for every column ``w`` = (j, k); shape (d, m)."""
         dtype = np.dtype(self.dtype if dtype is None else dtype)
@@ -401,6 +416,10 @@ class SignedRestriction:
 
     def forward(self, U, dtype=None):
         return self.inner.forward(U * self.signs, dtype)
+
+    def forward_from_products(self, XU):
+        """:meth:`forward` given ``XU = X @ U``."""
+        return self.inner.forward_from_products(XU * self.signs)
 
     def adjoint(self, R, dtype=None):
         G = self.inner.adjoint(R, dtype)

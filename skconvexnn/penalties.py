@@ -75,6 +75,10 @@ class GroupL2:
         """The gated program has no constraints."""
         return 0.0
 
+    def products(self, U):
+        """``X @ U`` if the last prox computed it (never here: no projections)."""
+        return None
+
     def dual_scaling(self, bounds):
         """Largest ``kappa <= 1`` that makes ``-kappa * grad L`` dual feasible."""
         largest = float(bounds.max()) if bounds.size else 0.0
@@ -188,7 +192,7 @@ class ConeConstrainedGroupL2(GroupL2):
             view._factors = None
         return view
 
-    def project(self, V, targets=None, max_steps=-1, state=None):
+    def project(self, V, targets=None, max_steps=-1, state=None, with_products=False):
         """Project column ``w`` of ``V`` onto the cone of group ``self._groups[w]``.
 
         Warm-started from each group's last active set; one dense product ``X @ Z``
@@ -197,6 +201,10 @@ class ConeConstrainedGroupL2(GroupL2):
         exact; a capped column is ``V + A^T mu``, ``mu >= 0``, not the projection).
 
         The factors of the active sets are ``min(n, d)`` square.
+
+        With ``with_products``, returns ``(Z, XZ)``: ``XZ = X @ Z`` when the columns were
+        projected in one chunk (the product was made anyway; the columns that moved
+        after it are multiplied again), else None.
         """
         V = np.ascontiguousarray(V, dtype=np.float64)
         m = V.shape[1]
@@ -212,6 +220,7 @@ class ConeConstrainedGroupL2(GroupL2):
         r = self._max_active
         chunk = m if cached else max(1, min(self._CHUNK,
                                             self._MAX_CACHE_BYTES // self._factor_bytes(1)))
+        products = None
         for start in range(0, m, chunk):
             cols = slice(start, min(start + chunk, m))
             if cached:
@@ -225,15 +234,21 @@ class ConeConstrainedGroupL2(GroupL2):
                 self.X, self._gram, self.mask, patterns[cols], self._groups[cols], Vc,
                 state.active, state.mu, state.n_active, factors, n_factored, Zc)
             XZ = self.workers.matmul(self.X, Zc)
+            moved = np.empty(cols.stop - start, dtype=np.uint8)
             self.kernels.cone_finish_projections(
                 self.X, self._gram, self.mask, patterns[cols], self._groups[cols], Vc, XZ,
                 state.active, state.mu, state.n_active, factors, n_factored, self.tol,
-                targets[cols], max_steps, Zc)
+                targets[cols], max_steps, Zc, moved)
             out[:, cols] = Zc
+            if with_products and chunk >= m:
+                changed = np.flatnonzero(moved)
+                if len(changed):
+                    XZ[:, changed] = self.workers.matmul(self.X, Zc[:, changed])
+                products = XZ
         state.generation[self._groups] += 1
         if cached:
             self._generation_seen = state.generation[self._groups].copy()
-        return out
+        return (out, products) if with_products else out
 
     def prox(self, Y, G, step, out):
         """``out = shrink(project_K(Y - step G))``; returns the column norms of ``out``."""
@@ -249,9 +264,25 @@ class ConeConstrainedGroupL2(GroupL2):
         # A projection may stop as soon as its norm is below step * alpha: the exact one
         # is then shorter still and shrinks to zero all the same.
         threshold = step * self.alpha
-        Z = self.project(Y - step * G, np.full(Y.shape[1], threshold))
+        Z, XZ = self.project(Y - step * G, np.full(Y.shape[1], threshold),
+                             with_products=True)
         norms = self.kernels.group_soft_threshold(Z, threshold, out)
+        self._prox_products = None
+        if XZ is not None:
+            # The shrinkage scales each column: X @ out is XZ scaled the same way.
+            lengths = self.kernels.group_norms(Z)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                XZ *= np.where(lengths > threshold, 1.0 - threshold / lengths, 0.0)
+            self._prox_products = (out, XZ)
         return norms, self.kernels.group_norms(Z - Y) / step
+
+    def products(self, U):
+        """``X @ U`` when ``U`` is the output of the last prox and its projections
+        computed the product (one chunk), else None."""
+        last = getattr(self, "_prox_products", None)
+        if last is not None and last[0] is U:
+            return last[1]
+        return None
 
     def dual_bounds(self, U, G, step, n_largest=None):
         """Dual bounds ``||project_K(U - step G) - U|| / step`` of the columns.

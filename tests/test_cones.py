@@ -182,3 +182,28 @@ def test_wide_tables_project_exactly_with_factors_of_the_row_count():
         Z = view.project(V)
         assert _max_error(Z, V, X, mask, group_pattern) < 1e-9
     assert penalty.restrict(np.arange(2 * n_patterns))._factors.shape == (2 * n_patterns, n, n)
+
+
+def test_the_prox_hands_its_products_to_the_forward_pass(cone_penalty):
+    # FISTA's forward pass reuses X @ prox(...) from the projections (the columns that
+    # moved after the candidates' product are multiplied again): it must be X @ out,
+    # and the forward pass built on it the one built on the weights.
+    from skconvexnn.formulations import ReLUDesign
+
+    penalty, X, mask, group_pattern = cone_penalty
+    kernels = get_backend("numba", X)
+    design = ReLUDesign(X, mask, 1, kernels)
+    groups = np.arange(len(group_pattern))
+    view, op = penalty.restrict(groups), design.restrict(groups)
+    rng = np.random.default_rng(3)
+    out = np.empty((D, len(groups)))
+    for _ in range(10):
+        Y = rng.standard_normal((D, len(groups)))
+        G = rng.standard_normal((D, len(groups)))
+        view.prox_and_dual_bounds(Y, G, 0.5, out)
+        XU = view.products(out)
+        assert XU is not None
+        np.testing.assert_allclose(XU, X @ out, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(op.forward_from_products(XU), op.forward(out),
+                                   rtol=1e-12, atol=1e-12)
+        assert view.products(out.copy()) is None  # only the prox's own output

@@ -374,7 +374,9 @@ def test_a_void_certificate_is_nan_with_a_warning(monkeypatch):
     # Take the cone projections away: FISTA's iterates leave their cones, and the
     # estimator must not report a gap it cannot stand behind.
     X, y = _blobs()
-    monkeypatch.setattr(ConeConstrainedGroupL2, "project", lambda self, V, *a, **k: V)
+    monkeypatch.setattr(ConeConstrainedGroupL2, "project",
+                        lambda self, V, *a, with_products=False, **k:
+                        (V, None) if with_products else V)
     with pytest.warns(ConvergenceWarning, match="certifies nothing"):
         clf = ConvexReLUClassifier(n_patterns=10, random_state=0).fit(X, y)
     assert np.isnan(clf.duality_gap_) and not clf.converged_
