@@ -7,6 +7,7 @@ from skconvexnn import alpha_max, solve_gated_relu, solve_relu
 from skconvexnn.programs import (PROGRAMS, GatedReLUProgram, ReLUProgram, RobustReLUProgram,
                                  solve)
 from skconvexnn.solvers import SOLVERS, Solver, fista
+from skconvexnn.solvers.working_set import momentum_on
 
 
 def _data(seed=0, n=50, d=3):
@@ -79,6 +80,63 @@ def test_the_working_set_loop_takes_any_inner_method():
     got = solve_gated_relu(X, y, gates, 1e-2, tol=1e-8, solver=counting)
     assert len(calls) > 1  # one per outer iteration of the working set
     assert got.objective == expected.objective
+
+
+def test_momentum_moves_to_the_next_working_set():
+    class Design:
+        calls = 0
+
+        def forward(self, Y):
+            Design.calls += 1
+            return Y.sum(axis=1, keepdims=True)
+
+    def norms(Y):
+        return np.sqrt((Y * Y).sum(axis=0))
+
+    old = np.array([1, 3, 5])
+    Y = np.array([[1.0, 2.0, 3.0]])
+    FY = np.array([[6.0]])
+    # Column 3 is dropped with a nonzero weight: the output is computed again.
+    Y_new, FY_new, t = momentum_on(np.array([0, 1, 5, 7]), old, (Y, FY, 2.5), Design(), norms)
+    np.testing.assert_array_equal(Y_new, [[0.0, 1.0, 3.0, 0.0]])
+    np.testing.assert_array_equal(FY_new, [[4.0]])
+    assert t == 2.5 and Design.calls == 1
+    # Only zero columns dropped: the output is unchanged and not recomputed.
+    Y[0, 1] = 0.0
+    _, FY_kept, _ = momentum_on(np.array([1, 5, 8]), old, (Y, FY, 2.5), Design(), norms)
+    assert FY_kept is FY and Design.calls == 1
+
+
+@pytest.mark.parametrize("Program", [GatedReLUProgram, ReLUProgram])
+def test_each_inner_run_continues_the_last_ones_momentum(Program):
+    # The momentum handed to an inner run is consistent (its output is A Y on the new
+    # working set), and continuing it takes fewer iterations than restarting it.
+    handed = []
+
+    def checking_fista(op, *args, **kwargs):
+        if "momentum" in kwargs:
+            Y, FY, t = kwargs["momentum"]
+            np.testing.assert_allclose(FY, op.forward(Y), rtol=1e-10, atol=1e-12)
+            handed.append(t)
+        return fista(op, *args, **kwargs)
+
+    def restarting_fista(*args, momentum=None, **kwargs):
+        return fista(*args, **kwargs)
+
+    X, y, gates = _data(n=200, d=6)
+    gates = np.random.default_rng(1).standard_normal((X.shape[1], 60))
+    alpha = 1e-3 * alpha_max(X, y, gates)
+    runs = {}
+    for name, inner in [("continued", checking_fista), ("restarted", restarting_fista)]:
+        solver = Solver(name, "group_lasso", name, loss_needs={"smooth": True},
+                        inner=inner, working_set=True)
+        runs[name] = solve(Program(), X, y, gates, alpha, tol=1e-6, max_iter=20000,
+                           solver=solver)
+    assert handed and max(handed) > 1  # a momentum carried over, not a fresh start
+    assert runs["continued"].converged and runs["restarted"].converged
+    assert runs["continued"].objective == pytest.approx(runs["restarted"].objective,
+                                                        rel=1e-5)
+    assert runs["continued"].n_iter < runs["restarted"].n_iter
 
 
 @pytest.mark.parametrize("solver, match", [

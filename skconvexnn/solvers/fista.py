@@ -57,10 +57,13 @@ class FistaResult:
     objectives: list = field(default_factory=list)
     #: Whether ``dual`` was computed in float64 (else in the data's precision).
     dual_in_float64: bool = False
+    #: ``(Y, A_W Y, t)``: the extrapolated point, its output and the momentum
+    #: parameter the next iteration would have used (``momentum=`` continues from it).
+    momentum: tuple = None
 
 
 def fista(op, loss, penalty, U, F, *, step, max_iter, tol_abs, tol_rel=0.0,
-          dual=-np.inf, callback=None):
+          dual=-np.inf, callback=None, momentum=None):
     """Run FISTA from ``U`` (with output ``F = A_W U``) on the columns of ``op``.
 
     Parameters
@@ -83,6 +86,11 @@ def fista(op, loss, penalty, U, F, *, step, max_iter, tol_abs, tol_rel=0.0,
         A dual value already known for this problem (kept if better).
     callback : callable, optional
         ``callback(primal)`` after every iteration.
+    momentum : tuple, optional
+        ``(Y, FY, t)`` with ``FY = op.forward(Y)``: start from this extrapolated point
+        and momentum parameter instead of ``(U, F, 1)`` (a working set's next run on a
+        changed set of columns continues the last run's momentum; adaptive restart
+        drops it if it points uphill).
 
     Returns
     -------
@@ -92,10 +100,15 @@ def fista(op, loss, penalty, U, F, *, step, max_iter, tol_abs, tol_rel=0.0,
     kernels = op.kernels
     x = U.copy()
     Fx = F.copy()
-    y = x.copy()
-    Fy = Fx.copy()
+    if momentum is None:
+        y = x.copy()
+        Fy = Fx.copy()
+        t = 1.0
+    else:
+        y, Fy, t = momentum
+        y = np.array(y, dtype=x.dtype, order="C")
+        Fy = np.array(Fy, dtype=Fx.dtype)
     x_new = np.empty_like(x)
-    t = 1.0
     eps = float(np.finfo(op.dtype).eps)
     detect_stall = eps > 1e-10
     stalled = False
@@ -162,4 +175,5 @@ def fista(op, loss, penalty, U, F, *, step, max_iter, tol_abs, tol_rel=0.0,
                 break
 
     return FistaResult(U=x, F=Fx, n_iter=n_iter, step=step, primal=primal, dual=dual,
-                       converged=converged, stalled=stalled, objectives=objectives)
+                       converged=converged, stalled=stalled, objectives=objectives,
+                       momentum=(y, Fy, t))

@@ -32,7 +32,9 @@ class Solver:
         Attributes a loss must have, with their values (``{"smooth": True}``).
     inner : callable or None
         For the group-lasso programs: the method run on the groups in play, with
-        :func:`~skconvexnn.solvers.fista.fista`'s signature.
+        :func:`~skconvexnn.solvers.fista.fista`'s signature. A result with a
+        ``momentum`` (FISTA's) gets it back, moved to the next working set, as
+        ``momentum=`` of the next run.
     working_set : bool
         Whether the groups in play grow as a working set (else: all of them).
     programs : tuple of str
