@@ -11,8 +11,9 @@ one full adjoint product at the current point, which gives
 then solves the problem restricted to a working set (the current support plus the
 worst violators, at least twice the support) with FISTA, to a fraction of the current
 gap. Each inner run continues the last one's momentum on the columns the two working
-sets share (restarting it at every outer iteration took 1.5-2x the iterations). Only the largest bounds matter to both, so the ReLU program projects only the
-columns that may be among them (``dual_bounds(..., n_largest=...)``).
+sets share (restarting it at every outer iteration took 1.5-2x the iterations). Only
+the largest bounds matter to both, so the ReLU program projects only the columns that
+may be among them (``dual_bounds(..., n_largest=...)``).
 ``solver="fista"`` runs FISTA on every group instead (one outer iteration).
 """
 
