@@ -9,11 +9,11 @@ one full adjoint product at the current point, which gives
 - the groups whose optimality condition ``||A_g^T grad L|| <= alpha`` is most violated;
 
 then solves the problem restricted to a working set (the current support plus the
-worst violators, at least twice the support) with FISTA, to a fraction of the current
-gap. Each inner run continues the last one's momentum on the columns the two working
-sets share (restarting it at every outer iteration took 1.5-2x the iterations). Only
-the largest bounds matter to both, so the ReLU program projects only the columns that
-may be among them (``dual_bounds(..., n_largest=...)``).
+worst violators, at least 1.5 times the support) with FISTA, to a fraction of the
+current gap. Each inner run continues the last one's momentum on the columns the two
+working sets share (restarting it at every outer iteration took 1.5-2x the
+iterations). Only the largest bounds matter to both, so the ReLU program projects only
+the columns that may be among them (``dual_bounds(..., n_largest=...)``).
 ``solver="fista"`` runs FISTA on every group instead (one outer iteration).
 """
 
@@ -26,6 +26,9 @@ from .._progress import Progress
 from .registry import resolve_solver
 #: Smallest working set.
 _WS_MIN_SIZE = 16
+#: Size of the working set, in units of the current support (celer doubles it; 1.5
+#: fitted digits' exact ReLU model ~20% faster and no benchmark slower, RESULTS 25).
+_WS_GROWTH = 1.5
 #: Inner solves stop at this fraction of the outer duality gap (celer uses 0.3).
 _INNER_GAP_FRACTION = 0.3
 
@@ -167,7 +170,7 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
         # The working set is chosen among the largest bounds: only those (and the
         # largest, for the certificate) need their projections.
         size = int(min(design.n_groups,
-                       max(_WS_MIN_SIZE, 2 * int((weight_norms > 0).sum()))))
+                       max(_WS_MIN_SIZE, int(_WS_GROWTH * (weight_norms > 0).sum()))))
         bounds = penalty.dual_bounds(U, gradient, step if step is not None else 1.0,
                                      n_largest=size if use_working_set else None)
         kappa = penalty.dual_scaling(bounds)
