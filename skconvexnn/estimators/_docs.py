@@ -67,9 +67,9 @@ RELU_PARAMETERS = """
         The activation patterns the program may use. ``"random"``: those of the
         ``n_patterns`` sampled gates. ``"gated"``: those, plus the sign patterns of the
         hidden units that the gated program (``GatedReLU*`` with the same gates,
-        ``alpha`` and ``loss``, solved to a relative gap of ``min(1e-2, 10 * tol)``), solved
-        first, finds useful: each unit's input weights
-        ``u`` become a gate, with pattern ``1[X u >= 0]``. The optimum over the larger
+        ``alpha`` and ``loss``), solved first to a relative gap of
+        ``min(1e-2, 10 * tol)``, finds useful: each unit's input weights ``u`` become a
+        gate, with pattern ``1[X u >= 0]``. The optimum over the larger
         set of patterns is never worse; on digits it is 2 points more accurate
         (``benchmarks/RESULTS.md``), for the time of the gated solve. ``n_patterns_``
         can then exceed ``n_patterns``. A ``warm_start`` fit solves the program a cold
