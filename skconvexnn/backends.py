@@ -79,6 +79,7 @@ def _compiled_kernels():
         extrapolate=fista_kernels.extrapolate,
         cone_warm_candidates=cones.warm_candidates,
         cone_finish_projections=cones.finish_projections,
+        cone_combine_warm=cones.combine_warm,
         project_pattern_sets=robust.project_pattern_sets,
         prox_loss_conjugate=robust.prox_loss_conjugate,
         robust_loss_codes=robust.LOSS_CODES,

@@ -7,8 +7,8 @@ for:
 - ``dual_bounds(U, G, step, n_largest=None)``: per-group *dual bounds* ``b_g``: with
   the dual point ``Theta = -grad L``, the smallest ``kappa``-rescaling that makes
   ``Theta`` dual feasible is ``kappa = alpha / max_g b_g`` (``dual_scaling``); with
-  ``n_largest`` only the largest bound and the ``n_largest`` largest need be tight
-  (what a working set is chosen from);
+  ``n_largest`` only the largest bound and the ``n_largest`` largest of the zero
+  columns need be tight (the candidates a working set adds to the support);
 - ``prox_and_dual_bounds(Y, G, step, out)``: both at once, for a solver that certifies
   every iterate (FISTA). For the cone-constrained penalty the projection inside the
   prox already gives valid bounds, so the pair costs one projection, not two;
@@ -293,12 +293,15 @@ class ConeConstrainedGroupL2(GroupL2):
         where a projection would give more.
 
         With ``n_largest``, only as many columns are projected as it takes to know the
-        ``n_largest`` largest bounds and the largest one: columns are projected in
-        decreasing order of ``||G_w||``, in batches, until the ``n_largest``-th bound
-        found is at least the ``||G_w||`` of every column left, whose bound then stays
-        ``||G_w||`` (valid, and below it). The largest bound, hence the certificate's
-        scaling, and the ``n_largest`` largest columns, hence a working set chosen
-        from them, are those of projecting every column; the projections are not.
+        largest bound and the ``n_largest`` largest bounds of the zero columns (those a
+        working set adds to the support). Every column starts from a valid bound at
+        ``k d`` operations: ``||G_w||`` and the last certificate's multipliers applied
+        as they are, whichever is smaller. Columns are projected in decreasing order of
+        it, in batches, until the ``n_largest``-th zero column's bound found is at
+        least the starting bound of every column left, which it then keeps (valid, and
+        below it). The largest bound, hence the certificate's scaling, and the
+        ``n_largest`` largest zero columns, hence a working set chosen from them, are
+        those of projecting every column; the projections are not.
         """
         cheap = self.kernels.group_norms(G)
         zero = self.kernels.group_norms(U) == 0
@@ -307,8 +310,13 @@ class ConeConstrainedGroupL2(GroupL2):
         if n_largest is None or n_largest >= m:
             order, batch = np.arange(m), m
         else:
+            # The last certificate's multipliers, applied as they are, give every
+            # column a bound at k d operations: usually far below ||G_w||, so fewer
+            # columns need projecting to be known among the largest or not.
+            cheap = np.minimum(cheap, self._warm_bounds(U, G, step))
             order = np.argsort(-cheap, kind="stable")
-            batch = max(int(n_largest), self._CHUNK)
+            n_largest = int(n_largest)
+            batch = max(n_largest, self._CHUNK)
         bounds = cheap.copy()
         done = 0
         while done < m:
@@ -323,12 +331,33 @@ class ConeConstrainedGroupL2(GroupL2):
             done += len(columns)
             if done >= m:
                 break
-            found = bounds[order[:done]]
-            k = min(int(n_largest), done)
-            if np.partition(found, done - k)[done - k] >= cheap[order[done]]:
+            # A column left matters if it may be the largest, or a zero column that may
+            # be among the n_largest zero ones.
+            seen, left = order[:done], order[done:]
+            found = bounds[seen][zero[seen]]
+            if len(found) < n_largest:
+                kth = -np.inf
+            elif n_largest > 0:
+                kth = np.partition(found, len(found) - n_largest)[len(found) - n_largest]
+            else:
+                kth = np.inf
+            contenders = np.flatnonzero((cheap[left] > bounds[seen].max())
+                                        | (zero[left] & (cheap[left] > kth)))
+            if len(contenders) == 0:
                 break  # no column left can enter the n_largest, nor be the largest
-            batch *= 2
+            batch = min(2 * batch, int(contenders[-1]) + 1)
         return bounds
+
+    def _warm_bounds(self, U, G, step):
+        """``||U - step G + A^T mu - U|| / step`` with each column's stored certificate
+        multipliers ``mu >= 0``: valid dual bounds, without a projection."""
+        V = np.ascontiguousarray(U - step * G, dtype=np.float64)
+        Z = np.empty_like(V)
+        state = self._bound_state
+        self.kernels.cone_combine_warm(self.X, self.mask, self.group_pattern[self._groups],
+                                       self._groups, V, state.active, state.mu,
+                                       state.n_active, Z)
+        return self.kernels.group_norms(Z - U) / step
 
     def constraint_violation(self, U):
         """``max (-(2 D_j - I) X u_w)_+`` over the columns (``0`` for a feasible ``U``)."""

@@ -5,6 +5,8 @@
 independently of our Lawson-Hanson kernel and its cached Cholesky factors.
 """
 
+import copy
+
 import numpy as np
 import pytest
 from scipy.optimize import nnls
@@ -100,37 +102,64 @@ def test_capped_projection_is_a_valid_dual_bound(cone_penalty):
         assert np.all(bounds >= exact - 1e-10)
 
 
-@pytest.mark.parametrize("n_largest", [1, 3, 6])
+@pytest.mark.parametrize("n_largest", [0, 1, 3, 6])
 def test_dual_bounds_of_the_largest_columns_only_are_those_of_all(monkeypatch, n_largest):
-    # With n_largest, columns are projected in decreasing order of ||G_w|| (batches of
-    # _CHUNK, here 2) until the rest cannot matter: the largest bound (the certificate's
-    # scaling) and the n_largest largest columns (a working set) are those of
-    # projecting every column, and every bound stays a valid one.
+    # With n_largest, columns are projected in decreasing order of a cheap valid bound
+    # (||G_w||, or the last certificate's multipliers applied as they are), in batches
+    # (of _CHUNK, here 2), until the rest cannot matter: the largest bound (the
+    # certificate's scaling) and the n_largest largest bounds of the zero columns (what
+    # a working set adds to its support) are those of projecting every column from the
+    # same warm state, and every bound stays a valid one.
     monkeypatch.setattr(ConeConstrainedGroupL2, "_CHUNK", 2)
     rng = np.random.default_rng(7)
     X = rng.standard_normal((N, D))
     n_patterns = 12
     mask = (X @ rng.standard_normal((D, n_patterns)) >= 0).astype(np.uint8)
     group_pattern = np.tile(np.arange(n_patterns), 2)
+    backend = get_backend("numba", X)
     left_unprojected = 0
-    for _ in range(10):
+    lazy_penalty = ConeConstrainedGroupL2(1e-2, backend, X, mask, group_pattern)
+    for round_ in range(12):
         G = rng.standard_normal((D, 2 * n_patterns)) * rng.uniform(0.1, 3, 2 * n_patterns)
         U = np.zeros_like(G)
-        fresh = [ConeConstrainedGroupL2(1e-2, get_backend("numba", X), X, mask,
-                                        group_pattern) for _ in range(2)]
-        everything = fresh[0].dual_bounds(U, G, step=1.0)
-        lazy = fresh[1].dual_bounds(U, G, step=1.0, n_largest=n_largest)
+        if round_ % 2:  # a support: nonzero columns are never among the n_largest
+            support = rng.choice(2 * n_patterns, 5, replace=False)
+            U[:, support] = rng.standard_normal((D, 5))
+        zero = np.linalg.norm(U, axis=0) == 0
+        twin = ConeConstrainedGroupL2(1e-2, backend, X, mask, group_pattern)
+        twin._bound_state = copy.deepcopy(lazy_penalty._bound_state)
+        everything = twin.dual_bounds(U, G, step=1.0)
+        lazy = lazy_penalty.dual_bounds(U, G, step=1.0, n_largest=n_largest)
+        # The exact bound, ||project_K(-G_w)||, whatever U: (Z - U) / step is a point of
+        # -G + cone(A^T) (capped projections: upper bounds, exact or not).
         exact = np.array([np.linalg.norm(_nnls_projection(X, mask, j, -G[:, w]))
                           for w, j in enumerate(group_pattern)])
-        # (capped projections: upper bounds, exact or not)
         assert np.all(everything >= exact - 1e-10) and np.all(lazy >= exact - 1e-10)
         assert lazy.max() == pytest.approx(everything.max(), rel=1e-12)
-        top = np.sort(np.argsort(-everything, kind="stable")[:n_largest])
-        largest = np.sort(np.argsort(-lazy, kind="stable")[:n_largest])
+        zeros = np.flatnonzero(zero)
+        top = np.sort(zeros[np.argsort(-everything[zeros], kind="stable")[:n_largest]])
+        largest = np.sort(zeros[np.argsort(-lazy[zeros], kind="stable")[:n_largest]])
         np.testing.assert_array_equal(largest, top)
         np.testing.assert_allclose(lazy[top], everything[top], rtol=1e-12)
         left_unprojected += int(np.sum(lazy > everything * (1 + 1e-9)))
     assert left_unprojected > 0  # the point: some columns were never projected
+
+
+def test_warm_bounds_are_valid_for_a_new_gradient(cone_penalty):
+    # The last certificate's multipliers applied to a new gradient, as they are: no
+    # projection, yet a valid bound, and below ||G_w|| for a gradient that moved little.
+    penalty, X, mask, group_pattern = cone_penalty
+    rng = np.random.default_rng(5)
+    U = np.zeros((D, len(group_pattern)))
+    G = rng.standard_normal((D, len(group_pattern)))
+    penalty.dual_bounds(U, G, step=1.0)
+    assert penalty._bound_state.n_active.sum() > 0
+    G_new = G + 0.05 * rng.standard_normal(G.shape)
+    warm = penalty._warm_bounds(U, G_new, step=1.0)
+    exact = np.array([np.linalg.norm(_nnls_projection(X, mask, j, -G_new[:, w]))
+                      for w, j in enumerate(group_pattern)])
+    assert np.all(warm >= exact - 1e-10)
+    assert np.mean(warm < 0.9 * np.linalg.norm(G_new, axis=0)) > 0.5
 
 
 def test_large_working_sets_project_without_a_factor_cache(cone_penalty, monkeypatch):

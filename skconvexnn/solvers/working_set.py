@@ -167,12 +167,13 @@ def solve_group_lasso_at_precision(design, loss, penalty, U, *, tol, max_iter,
             F_check = design.restrict(support).forward(U[:, support], dtype=np.float64)
         gradient = design.full_adjoint(loss.gradient(F_check), dtype=np.float64)
         weight_norms = norms(U)
-        # The working set is chosen among the largest bounds: only those (and the
-        # largest, for the certificate) need their projections.
-        size = int(min(design.n_groups,
-                       max(_WS_MIN_SIZE, int(_WS_GROWTH * (weight_norms > 0).sum()))))
+        # The working set adds the largest bounds of the zero groups to the support:
+        # only those (and the largest, for the certificate) need their projections.
+        n_support = int((weight_norms > 0).sum())
+        size = int(min(design.n_groups, max(_WS_MIN_SIZE, int(_WS_GROWTH * n_support))))
         bounds = penalty.dual_bounds(U, gradient, step if step is not None else 1.0,
-                                     n_largest=size if use_working_set else None)
+                                     n_largest=size - n_support if use_working_set
+                                     else None)
         kappa = penalty.dual_scaling(bounds)
         best_dual = max(best_dual, loss.dual_value(F_check, kappa))
         primal = loss.value(F_check) + penalty.value_from_norms(weight_norms)
