@@ -169,6 +169,9 @@ class ConeConstrainedGroupL2(GroupL2):
 
     #: Most columns projected at a time when no factor cache is kept.
     _CHUNK = 256
+    #: Fewest columns the first batch of a lazy certificate projects (``dual_bounds``
+    #: with ``n_largest``); 64 instead of 256 cut breast_cancer's path CV ~15%.
+    _FIRST_BATCH = 64
     #: Largest factor cache a view keeps (``n_columns * r * r`` float64, ``r = min(n,
     #: d)``); above it the view projects in chunks without a cache, each chunk's
     #: factors within the same bound (one column at a time if need be).
@@ -316,7 +319,7 @@ class ConeConstrainedGroupL2(GroupL2):
             cheap = np.minimum(cheap, self._warm_bounds(U, G, step))
             order = np.argsort(-cheap, kind="stable")
             n_largest = int(n_largest)
-            batch = max(n_largest, self._CHUNK)
+            batch = max(n_largest, self._FIRST_BATCH)
         bounds = cheap.copy()
         done = 0
         while done < m:

@@ -106,11 +106,11 @@ def test_capped_projection_is_a_valid_dual_bound(cone_penalty):
 def test_dual_bounds_of_the_largest_columns_only_are_those_of_all(monkeypatch, n_largest):
     # With n_largest, columns are projected in decreasing order of a cheap valid bound
     # (||G_w||, or the last certificate's multipliers applied as they are), in batches
-    # (of _CHUNK, here 2), until the rest cannot matter: the largest bound (the
+    # (from _FIRST_BATCH, here 2), until the rest cannot matter: the largest bound (the
     # certificate's scaling) and the n_largest largest bounds of the zero columns (what
     # a working set adds to its support) are those of projecting every column from the
     # same warm state, and every bound stays a valid one.
-    monkeypatch.setattr(ConeConstrainedGroupL2, "_CHUNK", 2)
+    monkeypatch.setattr(ConeConstrainedGroupL2, "_FIRST_BATCH", 2)
     rng = np.random.default_rng(7)
     X = rng.standard_normal((N, D))
     n_patterns = 12
