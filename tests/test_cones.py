@@ -155,7 +155,7 @@ def test_warm_bounds_are_valid_for_a_new_gradient(cone_penalty):
     penalty.dual_bounds(U, G, step=1.0)
     assert penalty._bound_state.n_active.sum() > 0
     G_new = G + 0.05 * rng.standard_normal(G.shape)
-    warm = penalty._warm_bounds(U, G_new, step=1.0)
+    warm = penalty._warm_bounds(U, U - G_new, step=1.0)
     exact = np.array([np.linalg.norm(_nnls_projection(X, mask, j, -G_new[:, w]))
                       for w, j in enumerate(group_pattern)])
     assert np.all(warm >= exact - 1e-10)

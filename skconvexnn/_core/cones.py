@@ -336,13 +336,7 @@ def combine_warm(X, mask, col_pattern, col_group, V, active, mu, n_active, out):
     """``out[:, w] = V[:, w] + A^T mu`` with each column's stored multipliers as they
     are (no least-squares step): for ``mu >= 0`` a point of ``V + cone(A^T)``, whose
     norm is a valid dual bound, at ``k d`` operations for ``k`` stored constraints."""
-    d, m = V.shape
-    v = np.empty(d)
-    z = np.empty(d)
-    for w in range(m):
+    for w in range(V.shape[1]):
         g = col_group[w]
-        for t in range(d):
-            v[t] = V[t, w]
-        _combine(X, mask, col_pattern[w], v, active[g], mu[g], n_active[g], z)
-        for t in range(d):
-            out[t, w] = z[t]
+        _combine(X, mask, col_pattern[w], V[:, w], active[g], mu[g], n_active[g],
+                 out[:, w])
